@@ -1,0 +1,229 @@
+//! The task table: one [`Proc`] per task, our `task_struct`.
+
+use crate::{AddressSpace, Errno, WaitQueue};
+use alloc::alloc::{alloc_zeroed, Layout};
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// A process id. Signed, like Linux's `pid_t`, because `wait4(-1, ...)` means "any child".
+pub type Pid = i32;
+
+/// How many tasks the table holds. `fork` fails with `EAGAIN` past that.
+pub const NPROC: usize = 64;
+
+/// The states `ps` shows in STAT: R (running or runnable), S, Z.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// On the CPU right now.
+    Running,
+    /// Wants the CPU: waiting in the run queue.
+    Runnable,
+    /// Waiting for an event on a wait queue.
+    Sleeping,
+    /// Exited; kept until the parent collects its status with `wait4`.
+    Zombie,
+}
+
+impl State {
+    /// The letter `ps` prints. Linux shows both running and runnable as `R`.
+    pub fn letter(self) -> char {
+        match self {
+            State::Running | State::Runnable => 'R',
+            State::Sleeping => 'S',
+            State::Zombie => 'Z',
+        }
+    }
+}
+
+/// 512 bytes of x87/SSE state, in the layout `fxsave64` writes.
+#[derive(Clone, Copy)]
+#[repr(C, align(16))]
+pub struct FxState(pub [u8; 512]);
+
+/// The user's registers, saved on the kernel stack at every entry into the
+/// kernel (system call, interrupt or exception) and restored on the way out.
+/// The field order is the order the entry code pushes them, lowest address first.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct TrapFrame {
+    pub fx: FxState,
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rbp: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    /// The system call number on entry; its return value on exit.
+    pub rax: u64,
+    pub vector: u64,
+    pub error: u64,
+    // What the CPU pushes on an interrupt, and `iretq` pops.
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+impl TrapFrame {
+    /// Did the trap come from user mode (ring 3)?
+    pub fn from_user(&self) -> bool {
+        self.cs & 3 == 3
+    }
+}
+
+pub const KSTACK_SIZE: usize = 16 * 1024;
+
+/// A task's kernel stack: 16 KiB, like Linux's `THREAD_SIZE` on x86_64. The
+/// user's trap frame sits at the very top, where the CPU's first push lands.
+#[repr(C, align(16))]
+pub struct KernelStack {
+    pub below: [u8; KSTACK_SIZE - core::mem::size_of::<TrapFrame>()],
+    pub tf: TrapFrame,
+}
+
+impl KernelStack {
+    /// A zeroed stack, built in place: 16 KiB would not fit on a kernel stack.
+    pub fn new_boxed() -> Box<KernelStack> {
+        let layout = Layout::new::<KernelStack>();
+        // SAFETY: all-zero bytes are a valid KernelStack, and the layout matches.
+        unsafe {
+            let p = alloc_zeroed(layout) as *mut KernelStack;
+            if p.is_null() {
+                alloc::alloc::handle_alloc_error(layout);
+            }
+            Box::from_raw(p)
+        }
+    }
+
+    /// The address just past the top: what the TSS's RSP0 holds while this task runs.
+    pub fn top(&self) -> u64 {
+        self as *const KernelStack as u64 + KSTACK_SIZE as u64
+    }
+}
+
+/// One task, the mini-kernel's `task_struct`.
+pub struct Proc {
+    pub pid: Pid,
+    /// The parent: the task `wait4` reports to. It becomes 1 (init) when the parent exits first.
+    pub ppid: Pid,
+    pub state: State,
+    /// The program's name, as `ps` prints it (Linux's `comm`).
+    pub name: String,
+    /// The user half of memory. `None` for kernel threads such as idle.
+    pub space: Option<AddressSpace>,
+    pub kstack: Box<KernelStack>,
+    /// The saved kernel stack pointer while the task is off the CPU (`switch_to` uses it).
+    pub context: u64,
+    /// The `wait4` status, once a zombie.
+    pub exit_status: i32,
+    /// Where this task sleeps in `wait4` until a child exits (Linux: `signal->wait_chldexit`).
+    pub child_exit: WaitQueue,
+    /// Timer ticks spent on the CPU: `ps` shows them as TIME.
+    pub ticks: u64,
+    /// The timer tick at which the task was created: `ps` shows it as START.
+    pub start: u64,
+}
+
+impl Proc {
+    pub fn new(pid: Pid, ppid: Pid, name: &str) -> Proc {
+        Proc {
+            pid,
+            ppid,
+            state: State::Runnable,
+            name: String::from(name),
+            space: None,
+            kstack: KernelStack::new_boxed(),
+            context: 0,
+            exit_status: 0,
+            child_exit: WaitQueue::new(),
+            ticks: 0,
+            start: 0,
+        }
+    }
+}
+
+/// The task table: a fixed number of slots, and a counter for new pids.
+pub struct Procs {
+    slots: Vec<Option<Proc>>,
+    next_pid: Pid,
+}
+
+impl Default for Procs {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Procs {
+    pub fn new() -> Procs {
+        Procs { slots: (0..NPROC).map(|_| None).collect(), next_pid: 1 }
+    }
+
+    /// A fresh pid, or `EAGAIN` when every slot is taken. Pids count up and
+    /// are never reused while the counter lasts, so runs are repeatable.
+    pub fn alloc_pid(&mut self) -> Result<Pid, Errno> {
+        if self.slots.iter().all(Option::is_some) {
+            return Err(Errno::EAGAIN);
+        }
+        let pid = self.next_pid;
+        self.next_pid += 1;
+        Ok(pid)
+    }
+
+    /// Puts a task into a free slot.
+    pub fn insert(&mut self, p: Proc) -> Result<(), Proc> {
+        match self.slots.iter_mut().find(|s| s.is_none()) {
+            Some(slot) => {
+                *slot = Some(p);
+                Ok(())
+            }
+            None => Err(p),
+        }
+    }
+
+    /// Takes a task out of the table: the last step of reaping a zombie.
+    pub fn remove(&mut self, pid: Pid) -> Option<Proc> {
+        self.slots.iter_mut().find(|s| s.as_ref().is_some_and(|p| p.pid == pid))?.take()
+    }
+
+    pub fn get(&self, pid: Pid) -> Option<&Proc> {
+        self.iter().find(|p| p.pid == pid)
+    }
+
+    pub fn get_mut(&mut self, pid: Pid) -> Option<&mut Proc> {
+        self.iter_mut().find(|p| p.pid == pid)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Proc> {
+        self.slots.iter().flatten()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Proc> {
+        self.slots.iter_mut().flatten()
+    }
+
+    /// The pids of `parent`'s children, in pid order.
+    pub fn children(&self, parent: Pid) -> Vec<Pid> {
+        let mut c: Vec<Pid> = self.iter().filter(|p| p.ppid == parent).map(|p| p.pid).collect();
+        c.sort_unstable();
+        c
+    }
+
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,242 @@
+//! A simulated machine for host tests: memory in a `Vec`, a plain FIFO run
+//! queue. Pieces cannot tell it from the real thing, which is the point.
+
+use crate::paging::Page;
+use crate::{AddressSpace, Errno, Flags, Frame, Memory, Pid, Proc, Procs, RunQueue, State, PAGE_SIZE};
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// `n` frames of simulated physical memory. Frame `i` has physical address
+/// `(i + 1) * 4096`, so no frame sits at address 0.
+pub struct SimMemory {
+    pages: Vec<Box<[u8; PAGE_SIZE]>>,
+    refs: Vec<u32>,
+    free: Vec<usize>,
+    /// Every TLB flush asked for, in order: tests check that changes are flushed.
+    pub flushes: Vec<(Frame, u64)>,
+}
+
+impl SimMemory {
+    pub fn new(frames: usize) -> SimMemory {
+        SimMemory {
+            pages: (0..frames).map(|_| Box::new([0; PAGE_SIZE])).collect(),
+            refs: vec![0; frames],
+            // Hand out low frames first, so runs are repeatable.
+            free: (0..frames).rev().collect(),
+            flushes: Vec::new(),
+        }
+    }
+
+    fn slot(&self, frame: Frame) -> usize {
+        let i = (frame.0 as usize / PAGE_SIZE).wrapping_sub(1);
+        assert!(frame.0 % PAGE_SIZE as u64 == 0 && i < self.pages.len(), "{frame:?} is not a frame");
+        i
+    }
+
+    /// Allocates frames until `n` are left free, to test running out of memory.
+    /// The frames stay allocated for the rest of the test.
+    pub fn leave_free(&mut self, n: usize) {
+        while self.free_frames() > n {
+            self.alloc();
+        }
+    }
+}
+
+unsafe impl Memory for SimMemory {
+    fn alloc(&mut self) -> Option<Frame> {
+        let i = self.free.pop()?;
+        self.pages[i].fill(0);
+        self.refs[i] = 1;
+        Some(Frame((i as u64 + 1) * PAGE_SIZE as u64))
+    }
+
+    fn incref(&mut self, frame: Frame) {
+        let i = self.slot(frame);
+        assert!(self.refs[i] > 0, "incref of free {frame:?}");
+        self.refs[i] += 1;
+    }
+
+    fn decref(&mut self, frame: Frame) -> u32 {
+        let i = self.slot(frame);
+        assert!(self.refs[i] > 0, "decref of free {frame:?}: freed twice?");
+        self.refs[i] -= 1;
+        if self.refs[i] == 0 {
+            // Poison freed frames, so a use after free shows up in tests.
+            self.pages[i].fill(0xdd);
+            self.free.push(i);
+        }
+        self.refs[i]
+    }
+
+    fn refcount(&self, frame: Frame) -> u32 {
+        self.refs[self.slot(frame)]
+    }
+
+    fn free_frames(&self) -> usize {
+        self.free.len()
+    }
+
+    fn page(&self, frame: Frame) -> *mut [u8; PAGE_SIZE] {
+        &*self.pages[self.slot(frame)] as *const [u8; PAGE_SIZE] as *mut [u8; PAGE_SIZE]
+    }
+
+    fn flush_tlb(&mut self, root: Frame, va: u64) {
+        self.flushes.push((root, va));
+    }
+}
+
+/// A first-in first-out run queue that records what it was asked to do.
+#[derive(Default)]
+pub struct SimRunQueue {
+    pub queue: VecDeque<Pid>,
+}
+
+impl RunQueue for SimRunQueue {
+    fn make_runnable(&mut self, procs: &mut Procs, pid: Pid) {
+        if let Some(p) = procs.get_mut(pid) {
+            p.state = State::Runnable;
+        }
+        if !self.queue.contains(&pid) {
+            self.queue.push_back(pid);
+        }
+    }
+
+    fn pick_next(&mut self, procs: &mut Procs) -> Option<Pid> {
+        let pid = self.queue.pop_front()?;
+        if let Some(p) = procs.get_mut(pid) {
+            p.state = State::Running;
+        }
+        Some(pid)
+    }
+
+    fn remove(&mut self, pid: Pid) {
+        self.queue.retain(|&p| p != pid);
+    }
+
+    fn tick(&mut self) -> bool {
+        false
+    }
+}
+
+/// A whole simulated machine: the task table, memory and a run queue.
+pub struct Machine {
+    pub procs: Procs,
+    pub mem: SimMemory,
+    pub rq: SimRunQueue,
+}
+
+impl Machine {
+    pub fn new(frames: usize) -> Machine {
+        Machine { procs: Procs::new(), mem: SimMemory::new(frames), rq: SimRunQueue::default() }
+    }
+
+    /// A new user process whose memory holds `pages`: (address, contents, flags).
+    /// It is runnable but not queued, as if it were the one on the CPU.
+    pub fn spawn(&mut self, ppid: Pid, name: &str, pages: &[(u64, &[u8], Flags)]) -> Pid {
+        let pid = self.procs.alloc_pid().expect("task table full");
+        let mut p = Proc::new(pid, ppid, name);
+        let mut space = AddressSpace::new(&mut self.mem).expect("out of frames");
+        for &(va, bytes, flags) in pages {
+            let f = self.mem.alloc().expect("out of frames");
+            self.mem.write(f, 0, bytes);
+            space.map(&mut self.mem, va, f, flags).expect("page mapped twice");
+        }
+        p.space = Some(space);
+        p.state = State::Running;
+        assert!(self.procs.insert(p).is_ok());
+        pid
+    }
+
+    fn space(&self, pid: Pid) -> &AddressSpace {
+        self.procs.get(pid).expect("no such pid").space.as_ref().expect("no address space")
+    }
+
+    /// Reads `len` bytes of `pid`'s memory, as the kernel would.
+    pub fn read(&mut self, pid: Pid, va: u64, len: usize) -> Result<Vec<u8>, Errno> {
+        let mut buf = vec![0; len];
+        let space = self.procs.get(pid).ok_or(Errno::ESRCH)?.space.as_ref().ok_or(Errno::EFAULT)?;
+        space.read_user(&mut self.mem, va, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Writes into `pid`'s memory through its page tables; the page must be writable.
+    pub fn write(&mut self, pid: Pid, va: u64, data: &[u8]) -> Result<(), Errno> {
+        let space = self.procs.get(pid).ok_or(Errno::ESRCH)?.space.as_ref().ok_or(Errno::EFAULT)?;
+        space.write_user(&mut self.mem, va, data)
+    }
+
+    /// The user pages of `pid`.
+    pub fn pages(&self, pid: Pid) -> Vec<Page> {
+        self.space(pid).pages(&self.mem)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_translate_destroy_leaves_no_frame_behind() {
+        let mut mem = SimMemory::new(64);
+        let before = mem.free_frames();
+        let mut space = AddressSpace::new(&mut mem).unwrap();
+        let f = mem.alloc().unwrap();
+        space.map(&mut mem, 0x40_1000, f, Flags::WRITABLE).unwrap();
+        assert_eq!(space.translate(&mut mem, 0x40_1000).map(|t| t.0), Some(f));
+        assert_eq!(space.translate(&mut mem, 0x40_2000), None);
+        assert_eq!(space.map(&mut mem, 0x40_1000, f, Flags::WRITABLE), Err(Errno::EEXIST));
+        assert_eq!(space.pages(&mem).len(), 1);
+        space.destroy(&mut mem);
+        assert_eq!(mem.free_frames(), before);
+    }
+
+    #[test]
+    fn user_copies_check_every_page() {
+        let mut mem = SimMemory::new(64);
+        let mut space = AddressSpace::new(&mut mem).unwrap();
+        let f = mem.alloc().unwrap();
+        space.map(&mut mem, 0x50_0000, f, Flags::WRITABLE).unwrap();
+        space.write_user(&mut mem, 0x50_0ffe, b"hi").unwrap();
+        // Crosses into an unmapped page.
+        assert_eq!(space.write_user(&mut mem, 0x50_0fff, b"hi"), Err(Errno::EFAULT));
+        // Below user space: the kernel image.
+        assert_eq!(space.read_user(&mut mem, 0x1000, &mut [0; 4]), Err(Errno::EFAULT));
+        // Wraps around the address space.
+        assert_eq!(space.read_user(&mut mem, u64::MAX - 1, &mut [0; 4]), Err(Errno::EFAULT));
+        let mut b = [0; 2];
+        space.read_user(&mut mem, 0x50_0ffe, &mut b).unwrap();
+        assert_eq!(&b, b"hi");
+        let ro = mem.alloc().unwrap();
+        space.map(&mut mem, 0x60_0000, ro, Flags::empty()).unwrap();
+        assert_eq!(space.write_user(&mut mem, 0x60_0000, b"x"), Err(Errno::EFAULT));
+    }
+
+    #[test]
+    fn shared_frame_survives_one_destroy() {
+        let mut mem = SimMemory::new(64);
+        let mut a = AddressSpace::new(&mut mem).unwrap();
+        let mut b = AddressSpace::new(&mut mem).unwrap();
+        let f = mem.alloc().unwrap();
+        a.map(&mut mem, 0x40_0000, f, Flags::empty()).unwrap();
+        mem.incref(f);
+        b.map(&mut mem, 0x40_0000, f, Flags::empty()).unwrap();
+        a.destroy(&mut mem);
+        assert_eq!(mem.refcount(f), 1);
+        b.destroy(&mut mem);
+        assert_eq!(mem.refcount(f), 0);
+    }
+
+    #[test]
+    fn pid_allocation_runs_out_with_eagain() {
+        let mut procs = Procs::new();
+        for _ in 0..crate::NPROC {
+            let pid = procs.alloc_pid().unwrap();
+            assert!(procs.insert(crate::Proc::new(pid, 0, "t")).is_ok());
+        }
+        assert_eq!(procs.alloc_pid(), Err(Errno::EAGAIN));
+        procs.remove(5).unwrap();
+        assert_eq!(procs.alloc_pid(), Ok(crate::NPROC as Pid + 1));
+    }
+}

@@ -1,0 +1,238 @@
+//! System calls, with Linux's x86_64 numbers and calling convention:
+//! rax = number; arguments in rdi, rsi, rdx, r10, r8, r9; the result, or a
+//! negative errno, back in rax.
+
+use crate::pieces::{exec, fork, wait};
+use crate::task::{self, kernel, mem};
+use crate::{console, cpu, initrd};
+use alloc::vec::Vec;
+use api::abi::{ProcInfo, SYS_FREE_FRAMES, SYS_PROC_LIST};
+use api::{status, Errno, Memory, RunQueue, TrapFrame};
+
+const READ: u64 = 0;
+const WRITE: u64 = 1;
+const SCHED_YIELD: u64 = 24;
+const NANOSLEEP: u64 = 35;
+const GETPID: u64 = 39;
+const CLONE: u64 = 56;
+const FORK: u64 = 57;
+const VFORK: u64 = 58;
+const EXECVE: u64 = 59;
+const EXIT: u64 = 60;
+const WAIT4: u64 = 61;
+const GETPPID: u64 = 110;
+const REBOOT: u64 = 169;
+const EXIT_GROUP: u64 = 231;
+
+type SysResult = Result<u64, Errno>;
+
+pub fn dispatch(tf: &mut TrapFrame) {
+    let (a0, a1, a2, a3) = (tf.rdi, tf.rsi, tf.rdx, tf.r10);
+    let r = match tf.rax {
+        READ => sys_read(a0, a1, a2),
+        WRITE => sys_write(a0, a1, a2),
+        SCHED_YIELD => sys_yield(),
+        NANOSLEEP => sys_nanosleep(a0),
+        GETPID => Ok(task::current().pid as u64),
+        GETPPID => Ok(task::current().ppid as u64),
+        CLONE => sys_clone(a0),
+        FORK | VFORK => sys_fork(),
+        EXECVE => sys_execve(a0, a1, a2),
+        EXIT | EXIT_GROUP => task::exit(status::exited(a0 as i32)),
+        WAIT4 => sys_wait4(a0 as i32, a1, a2 as i32),
+        REBOOT => sys_reboot(a0, a1, a2, a3),
+        SYS_PROC_LIST => sys_proc_list(a0, a1),
+        SYS_FREE_FRAMES => Ok(mem().free_frames() as u64),
+        _ => Err(Errno::ENOSYS),
+    };
+    // After a successful execve the frame is the new program's, whose rax starts at 0.
+    task::current().kstack.tf.rax = task::errno_ret(r);
+}
+
+fn space() -> &'static api::AddressSpace {
+    task::current().space.as_ref().expect("user task without memory")
+}
+
+/// copy_to_user: the kernel writes into the current task's memory.
+fn copy_out(va: u64, data: &[u8]) -> Result<(), Errno> {
+    crate::pieces::prepare_user_write(va, data.len())?;
+    space().write_user(mem(), va, data)
+}
+
+fn sys_write(fd: u64, buf: u64, len: u64) -> SysResult {
+    if fd != 1 && fd != 2 {
+        return Err(Errno::EBADF);
+    }
+    let mut chunk = [0u8; 256];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(chunk.len() as u64) as usize;
+        space().read_user(mem(), buf.wrapping_add(done), &mut chunk[..n])?;
+        console::write_bytes(&chunk[..n]);
+        done += n as u64;
+    }
+    Ok(len)
+}
+
+/// Reads one byte at a time from the console, sleeping until one arrives.
+fn sys_read(fd: u64, buf: u64, len: u64) -> SysResult {
+    if fd != 0 {
+        return Err(Errno::EBADF);
+    }
+    if len == 0 {
+        return Ok(0);
+    }
+    loop {
+        if let Some(b) = console::read_byte() {
+            let b = if b == b'\r' { b'\n' } else { b };
+            copy_out(buf, &[b])?;
+            return Ok(1);
+        }
+        kernel().console.push(kernel().current);
+        task::sleep();
+    }
+}
+
+fn sys_yield() -> SysResult {
+    let k = kernel();
+    k.rq.make_runnable(&mut k.procs, k.current);
+    task::schedule();
+    Ok(0)
+}
+
+fn sys_nanosleep(req: u64) -> SysResult {
+    let mut ts = [0u8; 16];
+    space().read_user(mem(), req, &mut ts)?;
+    let secs = u64::from_le_bytes(ts[..8].try_into().unwrap());
+    let nanos = u64::from_le_bytes(ts[8..].try_into().unwrap());
+    if nanos >= 1_000_000_000 {
+        return Err(Errno::EINVAL);
+    }
+    let tick_ns = 1_000_000_000 / cpu::HZ as u64;
+    let ticks = secs.saturating_mul(cpu::HZ as u64) + nanos.div_ceil(tick_ns);
+    let k = kernel();
+    k.timers.push((k.ticks + ticks.max(1), k.current));
+    task::sleep();
+    Ok(0)
+}
+
+/// clone() with only an exit signal in its flags is fork. Sharing flags
+/// (threads, CLONE_VM...) are Linux's; the mini-kernel refuses them.
+fn sys_clone(flags: u64) -> SysResult {
+    if flags & !0xff != 0 {
+        return Err(Errno::EINVAL);
+    }
+    sys_fork()
+}
+
+fn sys_fork() -> SysResult {
+    let k = kernel();
+    let child = fork::fork(&mut k.procs, mem(), &mut k.rq, k.current, k.copy)?;
+    let c = k.procs.get_mut(child).expect("fork lost the child");
+    c.start = k.ticks;
+    task::prepare_first_switch(c);
+    Ok(child as u64)
+}
+
+/// Reads a NULL-terminated array of string pointers (argv or envp).
+fn read_strings(mut va: u64) -> Result<Vec<Vec<u8>>, Errno> {
+    let mut out = Vec::new();
+    let mut total = 0;
+    while va != 0 {
+        let mut p = [0u8; 8];
+        space().read_user(mem(), va, &mut p)?;
+        let p = u64::from_le_bytes(p);
+        if p == 0 {
+            break;
+        }
+        let s = space().read_user_cstr(mem(), p, exec::ARG_MAX)?;
+        total += s.len() + 1 + 8;
+        if total > exec::ARG_MAX {
+            return Err(Errno::E2BIG);
+        }
+        out.push(s);
+        va += 8;
+    }
+    Ok(out)
+}
+
+fn sys_execve(path: u64, argv: u64, envp: u64) -> SysResult {
+    let path = space().read_user_cstr(mem(), path, 255)?;
+    let argv = read_strings(argv)?;
+    let envp = read_strings(envp)?;
+    let elf = initrd::lookup(&path).ok_or(Errno::ENOENT)?;
+    let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+    let env: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
+    // Until load succeeds the old program is untouched: any error returns to it.
+    let image = exec::load(mem(), elf, &args, &env, task::random_bytes())?;
+    let p = task::current();
+    cpu::write_cr3(image.space.root().0);
+    if let Some(old) = p.space.replace(image.space) {
+        old.destroy(mem());
+    }
+    let name = path.rsplit(|&c| c == b'/').next().unwrap_or(&path);
+    p.name = core::str::from_utf8(name).unwrap_or("?").into();
+    p.kstack.tf = task::user_frame(image.entry, image.stack_pointer);
+    Ok(0)
+}
+
+fn sys_wait4(pid: i32, status_va: u64, options: i32) -> SysResult {
+    if status_va != 0 {
+        // Fail before reaping, so a bad pointer loses no child's status.
+        crate::pieces::prepare_user_write(status_va, 4)?;
+        let mut old = [0u8; 4];
+        space().read_user(mem(), status_va, &mut old)?;
+        space().write_user(mem(), status_va, &old)?;
+    }
+    loop {
+        let k = kernel();
+        match wait::wait4(&mut k.procs, k.current, pid, options)? {
+            wait::Wait::Reaped(child, st) => {
+                if status_va != 0 {
+                    copy_out(status_va, &st.to_le_bytes())?;
+                }
+                return Ok(child as u64);
+            }
+            wait::Wait::NotYet => return Ok(0),
+            wait::Wait::Block => {
+                let cur = k.current;
+                task::current().child_exit.push(cur);
+                task::sleep();
+            }
+        }
+    }
+}
+
+/// reboot(LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF, code):
+/// only init may, and `code` (our addition) becomes QEMU's exit status.
+fn sys_reboot(magic1: u64, magic2: u64, cmd: u64, code: u64) -> SysResult {
+    if magic1 as u32 != 0xfee1_dead || magic2 as u32 != 672_274_793 || cmd as u32 != 0x4321_fedc {
+        return Err(Errno::EINVAL);
+    }
+    if task::current().pid != wait::INIT {
+        return Err(Errno::EPERM);
+    }
+    crate::kprintln!("kernel: power off, status {} [{}]", code as u8, kernel().nonce);
+    console::exit(code as u8)
+}
+
+fn sys_proc_list(buf: u64, max: u64) -> SysResult {
+    let k = kernel();
+    let mut n = 0;
+    let idle = ProcInfo { pid: 0, ppid: 0, state: b'R', name: *b"idle\0\0\0\0\0\0\0\0\0\0\0", ticks: k.idle_ticks, start: 0 };
+    let rows = core::iter::once(idle).chain(k.procs.iter().map(|p| {
+        let mut name = [0u8; 15];
+        let len = p.name.len().min(14);
+        name[..len].copy_from_slice(&p.name.as_bytes()[..len]);
+        ProcInfo { pid: p.pid, ppid: p.ppid, state: p.state.letter() as u8, name, ticks: p.ticks, start: p.start }
+    }));
+    let rows: Vec<ProcInfo> = rows.take(max as usize).collect();
+    for row in &rows {
+        let bytes = unsafe {
+            core::slice::from_raw_parts(row as *const ProcInfo as *const u8, core::mem::size_of::<ProcInfo>())
+        };
+        copy_out(buf + n * bytes.len() as u64, bytes)?;
+        n += 1;
+    }
+    Ok(n)
+}

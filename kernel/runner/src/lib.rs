@@ -1,0 +1,261 @@
+//! Builds the mini-kernel image and boots it in QEMU, capturing the serial
+//! console. The grader, the tests and `cargo boot` all go through here.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+mod cpio;
+
+/// The pieces a student can swap in with `student`.
+pub const PIECES: [&str; 4] = ["fork", "exec", "wait", "switch"];
+
+/// The codegen flags that make a host-target build bare metal: absolute
+/// addresses (no PIE), our linker, and no red zone (interrupts push below rsp).
+const KERNEL_RUSTFLAGS: &str = "-C relocation-model=static -C linker=rust-lld -C linker-flavor=ld.lld -C no-redzone=y";
+const TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// The repository this runner belongs to.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Pieces to take from `exercises/` instead of `solutions/`.
+    pub student: Vec<String>,
+    /// Where to build; `target/kernel` in the repository by default.
+    pub target_dir: Option<PathBuf>,
+    /// The tree to build (a copy, when grading a student); this repository by default.
+    pub root: Option<PathBuf>,
+}
+
+/// Builds the user programs, packs them into the initramfs, and builds the
+/// kernel around it. Returns the kernel ELF, ready for `qemu -kernel`.
+pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
+    let root = opts.root.clone().unwrap_or_else(repo_root);
+    let target_dir = opts.target_dir.clone().unwrap_or_else(|| root.join("target/kernel"));
+    let manifest = root.join("kernel/os/Cargo.toml");
+    let cargo = |args: &[&str], initrd: Option<&Path>| -> Result<(), String> {
+        let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        c.args(["build", "--release", "--quiet", "--target", TARGET, "--manifest-path"])
+            .arg(&manifest)
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .args(args)
+            .env("RUSTFLAGS", KERNEL_RUSTFLAGS)
+            // When run from `cargo test`, don't inherit the outer build's settings.
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("CARGO_BUILD_TARGET")
+            .env_remove("CARGO_TARGET_DIR");
+        if let Some(i) = initrd {
+            c.env("INITRD", i);
+        }
+        let out = c.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("kernel build failed ({}):\n{}", args.join(" "), String::from_utf8_lossy(&out.stderr)));
+        }
+        Ok(())
+    };
+    cargo(&["-p", "user"], None)?;
+    let out_dir = target_dir.join(TARGET).join("release");
+    let mut files = Vec::new();
+    for name in user_programs(&root)? {
+        let data = std::fs::read(out_dir.join(&name)).map_err(|e| format!("user program {name}: {e}"))?;
+        let path = if name == "init" { name } else { format!("bin/{name}") };
+        files.push((path, data));
+    }
+    let initrd = target_dir.join("initrd.cpio");
+    std::fs::write(&initrd, cpio::pack(&files)).map_err(|e| format!("writing {}: {e}", initrd.display()))?;
+    let features: Vec<String> = opts.student.iter().map(|p| format!("student-{p}")).collect();
+    let features = features.join(",");
+    let mut args = vec!["-p", "kernel"];
+    if !features.is_empty() {
+        args.extend(["--features", &features]);
+    }
+    cargo(&args, Some(&initrd))?;
+    Ok(out_dir.join("kernel"))
+}
+
+/// The names of the user programs: one per file in kernel/user/src/bin.
+fn user_programs(root: &Path) -> Result<Vec<String>, String> {
+    let dir = root.join("kernel/user/src/bin");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".rs").map(String::from))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+#[derive(Debug, Clone)]
+pub struct BootOptions {
+    /// The kernel command line: options, then `--` and the command init runs.
+    pub cmdline: String,
+    pub timeout: Duration,
+    /// Serial output past this many bytes is dropped and QEMU stopped.
+    pub max_output: usize,
+    pub memory_mib: u32,
+}
+
+impl Default for BootOptions {
+    fn default() -> Self {
+        BootOptions { cmdline: String::new(), timeout: Duration::from_secs(30).mul_f64(timeout_scale()), max_output: 1 << 20, memory_mib: 256 }
+    }
+}
+
+impl BootOptions {
+    /// Boot options that run `command` as init's child, e.g. `"echo hi"`.
+    pub fn command(command: &str) -> BootOptions {
+        BootOptions { cmdline: format!("-- {command}"), ..Default::default() }
+    }
+}
+
+/// `QEMU_TIMEOUT_SCALE` stretches every timeout, for slow machines.
+pub fn timeout_scale() -> f64 {
+    std::env::var("QEMU_TIMEOUT_SCALE").ok().and_then(|s| s.parse().ok()).filter(|&s: &f64| s > 0.0).unwrap_or(1.0)
+}
+
+/// How a boot ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The kernel powered off through the exit device with this code: init's
+    /// command's exit status (0..=125), or 126 if a signal killed it.
+    Exited(u8),
+    /// The kernel panicked (it printed why).
+    Panicked,
+    /// QEMU stopped without the exit device: a triple fault (we pass
+    /// `-no-reboot`) or a reset.
+    Reset,
+    /// Still running at the timeout; QEMU was killed.
+    TimedOut,
+    /// The serial output passed `max_output`; QEMU was killed.
+    OutputFlood,
+    /// QEMU itself failed (bad arguments, missing file); its stderr follows.
+    QemuFailed(i32),
+}
+
+pub const PANIC_CODE: u8 = 0x7f;
+
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub outcome: Outcome,
+    /// Everything the kernel printed, with `\r\n` turned into `\n`.
+    pub serial: String,
+    /// When each line of `serial` arrived, from QEMU's start.
+    pub line_times: Vec<Duration>,
+    pub elapsed: Duration,
+    pub qemu_stderr: String,
+}
+
+impl Run {
+    /// When the first line containing `needle` arrived.
+    pub fn time_of(&self, needle: &str) -> Option<Duration> {
+        self.serial.lines().zip(&self.line_times).find(|(l, _)| l.contains(needle)).map(|(_, t)| *t)
+    }
+}
+
+pub fn qemu_binary() -> &'static str {
+    "qemu-system-x86_64"
+}
+
+/// The QEMU arguments every boot uses.
+pub fn qemu_args(kernel: &Path, cmdline: &str, memory_mib: u32) -> Vec<String> {
+    let mut a: Vec<String> = ["-kernel"].iter().map(|s| s.to_string()).collect();
+    a.push(kernel.display().to_string());
+    a.extend(["-append".into(), cmdline.into(), "-m".into(), format!("{memory_mib}M")]);
+    a.extend(
+        ["-no-reboot", "-display", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cpu", "qemu64,+nx"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    a
+}
+
+/// Boots `kernel` with its serial console captured.
+pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
+    let start = Instant::now();
+    let mut child = Command::new(qemu_binary())
+        .args(qemu_args(kernel, &opts.cmdline, opts.memory_mib))
+        .args(["-serial", "stdio", "-monitor", "none"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e} (install the qemu-system-x86 package)", qemu_binary()))?;
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(stdout);
+        let mut line = Vec::new();
+        while let Ok(n) = r.read_until(b'\n', &mut line) {
+            if n == 0 || tx.send((start.elapsed(), std::mem::take(&mut line))).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    let err_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.by_ref().take(64 * 1024).read_to_string(&mut s);
+        s
+    });
+
+    let mut serial = String::new();
+    let mut line_times = Vec::new();
+    let mut killed = None;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok((t, bytes)) => {
+                if serial.len() + bytes.len() > opts.max_output {
+                    killed = Some(Outcome::OutputFlood);
+                } else {
+                    serial.push_str(&String::from_utf8_lossy(&bytes).replace('\r', ""));
+                    line_times.push(t);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        if killed.is_none() && start.elapsed() > opts.timeout {
+            killed = Some(Outcome::TimedOut);
+        }
+        if killed.is_some() {
+            let _ = child.kill();
+            break;
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let elapsed = start.elapsed();
+    let qemu_stderr = err_thread.join().unwrap_or_default();
+    let outcome = killed.unwrap_or_else(|| decode_exit(status.code().unwrap_or(-1)));
+    Ok(Run { outcome, serial, line_times, elapsed, qemu_stderr })
+}
+
+/// isa-debug-exit makes QEMU exit with `(code << 1) | 1`; anything even is
+/// QEMU's own doing: 0 for a reset or triple fault, others for errors.
+pub fn decode_exit(status: i32) -> Outcome {
+    match status {
+        0 => Outcome::Reset,
+        s if s > 0 && s & 1 == 1 && (s >> 1) as u8 == PANIC_CODE => Outcome::Panicked,
+        s if s > 0 && s & 1 == 1 => Outcome::Exited((s >> 1) as u8),
+        s => Outcome::QemuFailed(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_decode() {
+        assert_eq!(decode_exit(1), Outcome::Exited(0));
+        assert_eq!(decode_exit(3), Outcome::Exited(1));
+        assert_eq!(decode_exit(255), Outcome::Panicked);
+        assert_eq!(decode_exit(253), Outcome::Exited(126));
+        assert_eq!(decode_exit(0), Outcome::Reset);
+        assert_eq!(decode_exit(2), Outcome::QemuFailed(2));
+    }
+}

@@ -1,0 +1,14 @@
+//! fault: a program with a bug. Its write to address 0 must kill it, and only it.
+#![no_std]
+#![no_main]
+
+use user::{println, Args};
+
+user::main!(main);
+
+fn main(_: Args) -> i32 {
+    println!("fault: writing to address 0");
+    unsafe { core::ptr::write_volatile(core::ptr::null_mut::<u64>(), 42) };
+    println!("fault: still alive?!");
+    0
+}

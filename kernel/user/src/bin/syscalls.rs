@@ -1,0 +1,33 @@
+//! syscalls: checks the system-call boundary the way a test suite would:
+//! unknown numbers get ENOSYS, bad pointers get EFAULT, never a crash.
+#![no_std]
+#![no_main]
+
+use user::{errno_name, getpid, getppid, nr, println, syscall, Args};
+
+user::main!(main);
+
+fn check(what: &str, got: i64, want: i64) -> bool {
+    let ok = got == want;
+    let name = if got < 0 { errno_name(got) } else { "ok" };
+    println!("syscalls: {what}: {got} ({name}) {}", if ok { "as expected" } else { "WRONG" });
+    ok
+}
+
+fn main(_: Args) -> i32 {
+    let write = |ptr: u64, len: u64| syscall(nr::WRITE, [1, ptr, len, 0]);
+    let results = [
+        check("unknown system call 9999", syscall(9999, [0; 4]), -38),
+        check("unknown system call 335", syscall(335, [0; 4]), -38),
+        check("write from address 0", write(0, 8), -14),
+        check("write from the kernel image", write(0x10_0000, 8), -14),
+        check("write from the direct map", write(0xffff_8000_0000_0000, 8), -14),
+        check("write that wraps around", write(u64::MAX - 3, 8), -14),
+        check("write to a bad fd", syscall(nr::WRITE, [7, b"x".as_ptr() as u64, 1, 0]), -9),
+        check("getpid is positive", (getpid() > 1) as i64, 1),
+        check("getppid is init", getppid() as i64, 1),
+    ];
+    let failed = results.iter().filter(|ok| !**ok).count();
+    println!("syscalls: {} checks, {failed} wrong", results.len());
+    failed as i32
+}

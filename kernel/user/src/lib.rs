@@ -1,0 +1,257 @@
+//! A tiny C library for the user programs: Linux system calls, `println!`,
+//! and the entry point. Everything a program does goes through `syscall`.
+#![no_std]
+
+use core::arch::{asm, global_asm};
+use core::fmt::{self, Write};
+
+pub use api::abi::ProcInfo;
+pub use api::status;
+
+pub mod nr {
+    pub const READ: u64 = 0;
+    pub const WRITE: u64 = 1;
+    pub const SCHED_YIELD: u64 = 24;
+    pub const NANOSLEEP: u64 = 35;
+    pub const GETPID: u64 = 39;
+    pub const CLONE: u64 = 56;
+    pub const FORK: u64 = 57;
+    pub const EXECVE: u64 = 59;
+    pub const EXIT: u64 = 60;
+    pub const WAIT4: u64 = 61;
+    pub const GETPPID: u64 = 110;
+    pub const REBOOT: u64 = 169;
+    pub use api::abi::{SYS_FREE_FRAMES as FREE_FRAMES, SYS_PROC_LIST as PROC_LIST};
+}
+
+/// The `syscall` instruction: number in rax, arguments in rdi, rsi, rdx, r10.
+/// The CPU overwrites rcx and r11 (return address and flags).
+pub fn syscall(n: u64, a: [u64; 4]) -> i64 {
+    let ret: i64;
+    unsafe {
+        asm!("syscall", inlateout("rax") n as i64 => ret, in("rdi") a[0], in("rsi") a[1], in("rdx") a[2], in("r10") a[3],
+             lateout("rcx") _, lateout("r11") _, options(nostack));
+    }
+    ret
+}
+
+pub fn write(fd: i32, buf: &[u8]) -> i64 {
+    syscall(nr::WRITE, [fd as u64, buf.as_ptr() as u64, buf.len() as u64, 0])
+}
+pub fn read(fd: i32, buf: &mut [u8]) -> i64 {
+    syscall(nr::READ, [fd as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0])
+}
+pub fn exit(code: i32) -> ! {
+    syscall(nr::EXIT, [code as u64, 0, 0, 0]);
+    unreachable!("exit returned")
+}
+pub fn getpid() -> i32 {
+    syscall(nr::GETPID, [0; 4]) as i32
+}
+pub fn getppid() -> i32 {
+    syscall(nr::GETPPID, [0; 4]) as i32
+}
+/// Returns the child's pid in the parent, 0 in the child, or -errno.
+pub fn fork() -> i32 {
+    syscall(nr::FORK, [0; 4]) as i32
+}
+pub fn sched_yield() {
+    syscall(nr::SCHED_YIELD, [0; 4]);
+}
+/// Returns (pid, wait status), or (-errno, 0).
+pub fn wait4(pid: i32, options: i32) -> (i32, i32) {
+    let mut status = 0i32;
+    let r = syscall(nr::WAIT4, [pid as u64, &mut status as *mut i32 as u64, options as u64, 0]);
+    (r as i32, status)
+}
+pub fn sleep_ms(ms: u64) {
+    let ts = [ms / 1000, (ms % 1000) * 1_000_000];
+    syscall(nr::NANOSLEEP, [ts.as_ptr() as u64, 0, 0, 0]);
+}
+pub fn free_frames() -> i64 {
+    syscall(nr::FREE_FRAMES, [0; 4])
+}
+/// Powers the machine off; QEMU exits with `(code << 1) | 1`. Only init may.
+pub fn poweroff(code: u8) -> i64 {
+    syscall(nr::REBOOT, [0xfee1_dead, 672_274_793, 0x4321_fedc, code as u64])
+}
+
+/// Every task, as the kernel sees it right now.
+pub fn proc_list(buf: &mut [ProcInfo]) -> &[ProcInfo] {
+    let n = syscall(nr::PROC_LIST, [buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0]);
+    &buf[..n.max(0) as usize]
+}
+
+/// execve with NUL-terminated strings built on the stack. Returns only on error (-errno).
+pub fn execve(path: &str, argv: &[&str]) -> i64 {
+    let mut strings = [0u8; 1024];
+    let mut ptrs = [0u64; 32];
+    let mut at = 0;
+    let mut store = |s: &str| -> u64 {
+        let p = strings[at..].as_ptr() as u64;
+        strings[at..at + s.len()].copy_from_slice(s.as_bytes());
+        at += s.len() + 1;
+        p
+    };
+    let path = store(path);
+    for (i, a) in argv.iter().enumerate().take(ptrs.len() - 1) {
+        ptrs[i] = store(a);
+    }
+    let env = [b"PATH=/bin\0".as_ptr() as u64, 0];
+    syscall(nr::EXECVE, [path, ptrs.as_ptr() as u64, env.as_ptr() as u64, 0])
+}
+
+/// The name of an errno value, for messages.
+pub fn errno_name(ret: i64) -> &'static str {
+    match -ret {
+        1 => "EPERM", 2 => "ENOENT", 3 => "ESRCH", 7 => "E2BIG", 8 => "ENOEXEC", 9 => "EBADF",
+        10 => "ECHILD", 11 => "EAGAIN", 12 => "ENOMEM", 14 => "EFAULT", 22 => "EINVAL", 38 => "ENOSYS",
+        _ => "?",
+    }
+}
+
+/// Formats into a stack buffer, then writes once: a line from one process
+/// never interleaves with another's.
+pub struct LineWriter {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl LineWriter {
+    pub const fn new() -> LineWriter {
+        LineWriter { buf: [0; 512], len: 0 }
+    }
+    pub fn flush(&mut self) {
+        write(1, &self.buf[..self.len]);
+        self.len = 0;
+    }
+}
+
+impl Default for LineWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Write for LineWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for &b in s.as_bytes() {
+            if self.len == self.buf.len() {
+                self.flush();
+            }
+            self.buf[self.len] = b;
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
+#[macro_export]
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use core::fmt::Write;
+        let mut w = $crate::LineWriter::new();
+        let _ = write!(w, $($arg)*);
+        w.flush();
+    }};
+}
+
+#[macro_export]
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use core::fmt::Write;
+        let mut w = $crate::LineWriter::new();
+        let _ = writeln!(w, $($arg)*);
+        w.flush();
+    }};
+}
+
+/// The command-line arguments, as execve put them on the stack.
+#[derive(Clone, Copy)]
+pub struct Args {
+    argc: usize,
+    argv: *const *const u8,
+}
+
+impl Args {
+    pub fn len(&self) -> usize {
+        self.argc
+    }
+    pub fn is_empty(&self) -> bool {
+        self.argc == 0
+    }
+    pub fn get(&self, i: usize) -> Option<&'static str> {
+        if i >= self.argc {
+            return None;
+        }
+        let p = unsafe { *self.argv.add(i) };
+        let len = (0..).take_while(|&j| unsafe { *p.add(j) } != 0).count();
+        core::str::from_utf8(unsafe { core::slice::from_raw_parts(p, len) }).ok()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
+        (0..self.argc).filter_map(|i| self.get(i))
+    }
+}
+
+unsafe extern "Rust" {
+    fn user_main(args: Args) -> i32;
+}
+
+/// Declares the program's `main(args) -> exit code`.
+#[macro_export]
+macro_rules! main {
+    ($f:path) => {
+        #[unsafe(no_mangle)]
+        fn user_main(args: $crate::Args) -> i32 {
+            $f(args)
+        }
+    };
+}
+
+// The kernel enters with rsp at argc, followed by argv[], NULL, envp[], NULL, auxv.
+global_asm!(
+    ".global _start",
+    "_start:",
+    "mov rdi, rsp",
+    "and rsp, -16",
+    "call {start}",
+    "ud2",
+    start = sym start,
+);
+
+extern "C" fn start(sp: *const u64) -> ! {
+    let argc = unsafe { *sp } as usize;
+    let args = Args { argc, argv: unsafe { sp.add(1) } as *const *const u8 };
+    exit(unsafe { user_main(args) })
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    println!("panic in pid {}: {}", getpid(), info);
+    exit(101)
+}
+
+/// `name` as a path: as it is if it has a '/', else under /bin (our PATH).
+pub fn bin_path<'a>(name: &'a str, buf: &'a mut [u8; 64]) -> &'a str {
+    if name.contains('/') || name.len() + 5 > buf.len() {
+        return name;
+    }
+    buf[..5].copy_from_slice(b"/bin/");
+    buf[5..5 + name.len()].copy_from_slice(name.as_bytes());
+    core::str::from_utf8(&buf[..5 + name.len()]).unwrap_or(name)
+}
+
+/// User programs have no heap (there is no brk or mmap yet). The `api`
+/// crate they share with the kernel links `alloc`, which wants an allocator:
+/// this one refuses every request.
+struct NoHeap;
+
+unsafe impl core::alloc::GlobalAlloc for NoHeap {
+    unsafe fn alloc(&self, _: core::alloc::Layout) -> *mut u8 {
+        core::ptr::null_mut()
+    }
+    unsafe fn dealloc(&self, _: *mut u8, _: core::alloc::Layout) {}
+}
+
+#[global_allocator]
+static HEAP: NoHeap = NoHeap;
