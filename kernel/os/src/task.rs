@@ -199,6 +199,9 @@ pub fn exit(wait_status: i32) -> ! {
     if pid == wait::INIT {
         panic!("Attempted to kill init! exit status {wait_status:#x}");
     }
+    // Leave the address space exit is about to free: the CPU must never walk
+    // page tables that are back on the free list (Linux: exit_mm).
+    cpu::write_cr3(crate::boot::kernel_root());
     wait::exit(&mut k.procs, mem(), &mut k.rq, pid, wait_status);
     schedule();
     unreachable!("a zombie was scheduled");

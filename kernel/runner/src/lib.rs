@@ -67,6 +67,10 @@ pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
         let path = if name == "init" { name } else { format!("bin/{name}") };
         files.push((path, data));
     }
+    // Two files that are not programs, for exec's error paths.
+    let echo = files.iter().find(|f| f.0 == "bin/echo").map(|f| f.1.clone()).unwrap_or_default();
+    files.push(("bin/garbage".into(), b"#!this is not an ELF file\n".to_vec()));
+    files.push(("bin/truncated".into(), echo[..echo.len().min(100)].to_vec()));
     let initrd = target_dir.join("initrd.cpio");
     std::fs::write(&initrd, cpio::pack(&files)).map_err(|e| format!("writing {}: {e}", initrd.display()))?;
     let features: Vec<String> = opts.student.iter().map(|p| format!("student-{p}")).collect();

@@ -255,3 +255,48 @@ unsafe impl core::alloc::GlobalAlloc for NoHeap {
 
 #[global_allocator]
 static HEAP: NoHeap = NoHeap;
+
+/// A fixed-size text buffer, for building strings without a heap.
+pub struct StackStr<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackStr<N> {
+    pub const fn new() -> Self {
+        StackStr { buf: [0; N], len: 0 }
+    }
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl<const N: usize> Default for StackStr<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Write for StackStr<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        if end > N {
+            return Err(fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// fork + execve + wait4: runs a program to completion, as a shell would.
+pub fn run(argv: &[&str]) -> i32 {
+    let pid = fork();
+    if pid == 0 {
+        let mut path = [0u8; 64];
+        let err = execve(bin_path(argv[0], &mut path), argv);
+        println!("{}: {}", argv[0], errno_name(err));
+        exit(127);
+    }
+    wait4(pid, 0).1
+}

@@ -1,0 +1,23 @@
+//! The worked example: fork; the parent and the child each say who they
+//! are; the child then becomes `echo` through execve.
+#![no_std]
+#![no_main]
+
+use core::fmt::Write;
+use user::{execve, exit, fork, getpid, getppid, println, wait4, Args, StackStr};
+
+user::main!(main);
+
+fn main(_: Args) -> i32 {
+    let pid = fork();
+    if pid == 0 {
+        println!("child: pid={}, parent pid={}", getpid(), getppid());
+        let mut msg = StackStr::<32>::new();
+        let _ = write!(msg, "hello from pid={}", getpid());
+        execve("/bin/echo", &["echo", msg.as_str()]);
+        exit(1);
+    }
+    println!("parent: pid={}, child pid={}", getpid(), pid);
+    wait4(pid, 0);
+    0
+}

@@ -1,0 +1,48 @@
+//! pstree: the process tree, drawn like `pstree -p`.
+#![no_std]
+#![no_main]
+
+use user::{print, proc_list, Args, ProcInfo, StackStr};
+use core::fmt::Write;
+
+user::main!(main);
+
+fn main(_: Args) -> i32 {
+    let mut buf = [ProcInfo::default(); 80];
+    let procs = proc_list(&mut buf);
+    draw(procs, 1, &mut StackStr::<512>::new());
+    0
+}
+
+fn children(procs: &[ProcInfo], pid: i32) -> impl Iterator<Item = &ProcInfo> {
+    procs.iter().filter(move |p| p.ppid == pid && p.pid != 0 && p.pid != pid)
+}
+
+/// Prints `pid`'s label and its subtree. `indent` is what starts each
+/// continuation line at this depth: spaces, and `│` where a sibling follows.
+fn draw(procs: &[ProcInfo], pid: i32, indent: &mut StackStr<512>) {
+    let Some(me) = procs.iter().find(|p| p.pid == pid) else { return };
+    let mut label = StackStr::<32>::new();
+    let _ = write!(label, "{}({})", me.name(), me.pid);
+    print!("{}", label.as_str());
+    let count = children(procs, pid).count();
+    if count == 0 {
+        print!("\n");
+    }
+    for (i, child) in children(procs, pid).enumerate() {
+        let last = i + 1 == count;
+        let branch = match (i, count) {
+            (0, 1) => "───",
+            (0, _) => "─┬─",
+            _ if last => " └─",
+            _ => " ├─",
+        };
+        if i > 0 {
+            print!("{}{:w$}", indent.as_str(), "", w = label.as_str().len());
+        }
+        print!("{branch}");
+        let mut deeper = StackStr::<512>::new();
+        let _ = write!(deeper, "{}{:w$}{}", indent.as_str(), "", if count == 1 || last { "   " } else { " │ " }, w = label.as_str().len());
+        draw(procs, child.pid, &mut deeper);
+    }
+}
