@@ -287,17 +287,22 @@ impl AddressSpace {
         if va < USER_START || end > USER_END {
             return Err(Errno::EFAULT);
         }
-        let mut at = 0;
-        while at < len {
-            let here = va + at as u64;
-            let off = (here % crate::PAGE_SIZE as u64) as usize;
-            let n = (crate::PAGE_SIZE - off).min(len - at);
-            let (frame, flags) = self.translate(mem, here - off as u64).ok_or(Errno::EFAULT)?;
-            if !flags.contains(need) {
-                return Err(Errno::EFAULT);
+        // Check every page before touching any, so a fault copies nothing.
+        for pass in [false, true] {
+            let mut at = 0;
+            while at < len {
+                let here = va + at as u64;
+                let off = (here % crate::PAGE_SIZE as u64) as usize;
+                let n = (crate::PAGE_SIZE - off).min(len - at);
+                let (frame, flags) = self.translate(mem, here - off as u64).ok_or(Errno::EFAULT)?;
+                if !flags.contains(need) {
+                    return Err(Errno::EFAULT);
+                }
+                if pass {
+                    f(mem, frame, off, at, n);
+                }
+                at += n;
             }
-            f(mem, frame, off, at, n);
-            at += n;
         }
         Ok(())
     }
