@@ -1,0 +1,168 @@
+//! The parser, the drawing, and a real process tree found in /proc.
+
+#[path = "../../linux-states/tests/support/mod.rs"]
+mod support;
+
+use std::io::Read;
+
+use linux_pstree::{Proc, parse_stat, render, snapshot};
+use nix::sys::prctl;
+use nix::sys::wait::wait;
+use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pause};
+use support::{Cleanup, comm, eventually};
+
+fn proc(pid: i32, ppid: i32, comm: &str) -> Proc {
+    Proc { pid, ppid, comm: comm.to_string() }
+}
+
+#[test]
+fn parse_stat_finds_comm_by_the_last_paren() {
+    let plain = "1234 (bash) S 1200 1234 1234 34816 1300 4194304 2000 0 0 0";
+    assert_eq!(parse_stat(plain), Some(proc(1234, 1200, "bash")));
+    let tricky = "4242 (a) b (c)) R 17 4242 4242 0 -1 4194560 90 0 0 0 1 0";
+    assert_eq!(parse_stat(tricky), Some(proc(4242, 17, "a) b (c)")));
+    let roots = "1 (init) S 0 1 1 0 -1 4194560 29009 2741120 0 672";
+    assert_eq!(parse_stat(roots), Some(proc(1, 0, "init")));
+    assert_eq!(parse_stat("garbage"), None);
+    assert_eq!(parse_stat("12 (no close S 1 12"), None);
+    assert_eq!(parse_stat("12 (x) S"), None, "ppid is missing");
+}
+
+#[test]
+fn render_draws_like_pstree_p() {
+    let procs = [
+        proc(1, 0, "init"),
+        proc(10, 1, "bash"),
+        proc(11, 1, "sshd"),
+        proc(12, 1, "cron"),
+        proc(20, 10, "vim"),
+        proc(21, 10, "make"),
+        proc(30, 21, "cc"),
+        proc(41, 11, "sshd"),
+        proc(40, 11, "sshd"),
+        proc(99, 0, "elsewhere"),
+    ];
+    let expected = "\
+init(1)─┬─bash(10)─┬─make(21)───cc(30)
+        │          └─vim(20)
+        ├─cron(12)
+        └─sshd(11)─┬─sshd(40)
+                   └─sshd(41)
+";
+    assert_eq!(render(&procs, 1), expected);
+    assert_eq!(render(&procs, 21), "make(21)───cc(30)\n");
+    assert_eq!(render(&procs, 30), "cc(30)\n");
+    assert_eq!(render(&procs, 7), "", "no such root");
+}
+
+#[test]
+fn snapshot_sees_this_process() {
+    let procs = snapshot().expect("snapshot");
+    let me = getpid();
+    let found = procs.iter().find(|p| p.pid == me.as_raw()).expect("this process is in /proc");
+    assert_eq!(found.ppid, getppid().as_raw());
+    assert_eq!(Some(found.comm.clone()), comm(me));
+    assert!(procs.iter().any(|p| p.pid == 1), "pid 1 is always there");
+    assert!(procs.len() > 3, "a machine runs more than {} processes", procs.len());
+}
+
+/// A small tree of our own: ptree-mid with two ptree-leaf children,
+/// killed and reaped when dropped.
+struct Subtree {
+    mid: Pid,
+    leaves: [Pid; 2],
+    _cleanup: Cleanup,
+}
+
+impl Subtree {
+    fn start() -> Subtree {
+        // When the guard kills mid, its leaves are orphaned; as a subreaper
+        // we get them back to reap, instead of leaving them to init.
+        prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
+        let (mut reader, writer) = std::io::pipe().expect("pipe");
+        // SAFETY: the child only makes system calls until it _exits.
+        let mid = match unsafe { fork() }.expect("fork") {
+            ForkResult::Child => mid_body(writer),
+            ForkResult::Parent { child } => child,
+        };
+        drop(writer);
+        let mut cleanup = Cleanup(vec![mid]);
+        let mut bytes = [0u8; 8];
+        reader.read_exact(&mut bytes).expect("mid reports its two leaves");
+        let leaf =
+            |i: usize| Pid::from_raw(i32::from_ne_bytes(bytes[i..i + 4].try_into().unwrap()));
+        let leaves = [leaf(0), leaf(4)];
+        cleanup.0.extend(leaves);
+        for pid in leaves {
+            eventually("a leaf to name itself", || (comm(pid)? == "ptree-leaf").then_some(()));
+        }
+        Subtree { mid, leaves, _cleanup: cleanup }
+    }
+}
+
+fn mid_body(report: std::io::PipeWriter) -> ! {
+    let _ = prctl::set_name(c"ptree-mid");
+    let a = leaf();
+    let b = leaf();
+    let mut bytes = [0u8; 8];
+    bytes[..4].copy_from_slice(&a.as_raw().to_ne_bytes());
+    bytes[4..].copy_from_slice(&b.as_raw().to_ne_bytes());
+    let _ = nix::unistd::write(&report, &bytes);
+    // Reap the leaves as they die, then go.
+    while wait().is_ok() {}
+    unsafe { nix::libc::_exit(0) }
+}
+
+fn leaf() -> Pid {
+    // SAFETY: the child only makes system calls.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            let _ = prctl::set_name(c"ptree-leaf");
+            loop {
+                pause();
+            }
+        }
+        Ok(ForkResult::Parent { child }) => child,
+        Err(_) => unsafe { nix::libc::_exit(1) },
+    }
+}
+
+fn column(line: &str, pat: &str) -> Option<usize> {
+    line.find(pat).map(|byte| line[..byte].chars().count())
+}
+
+#[test]
+fn a_forked_subtree_has_the_right_shape() {
+    let tree = Subtree::start();
+    let [a, b] = if tree.leaves[0] < tree.leaves[1] {
+        tree.leaves
+    } else {
+        [tree.leaves[1], tree.leaves[0]]
+    };
+    let procs = snapshot().expect("snapshot");
+
+    // Drawn on its own...
+    let alone = render(&procs, tree.mid.as_raw());
+    let pad = " ".repeat(format!("ptree-mid({})", tree.mid).chars().count());
+    let expected = format!("ptree-mid({})─┬─ptree-leaf({a})\n{pad} └─ptree-leaf({b})\n", tree.mid);
+    assert_eq!(alone, expected);
+
+    // ...and inside the whole machine's tree, under this test process.
+    let whole = render(&procs, 1);
+    let lines: Vec<&str> = whole.lines().collect();
+    let top = format!("ptree-mid({})─┬─ptree-leaf({a})", tree.mid);
+    let at = lines
+        .iter()
+        .position(|l| l.contains(&top))
+        .unwrap_or_else(|| panic!("no {top:?} in:\n{whole}"));
+    let bottom = format!("└─ptree-leaf({b})");
+    let next = lines.get(at + 1).copied().unwrap_or_default();
+    assert!(next.contains(&bottom), "{bottom:?} should follow {top:?} in:\n{whole}");
+    let tee = column(lines[at], &top).unwrap() + pad.chars().count() + 1;
+    assert_eq!(column(next, &bottom), Some(tee), "└ must sit under ┬ in:\n{whole}");
+    let me = format!("{}({})", comm(getpid()).unwrap(), getpid());
+    assert!(
+        lines[..=at].iter().any(|l| l.contains(&me)),
+        "{me} should be drawn above its child:\n{whole}"
+    );
+}
