@@ -7,8 +7,10 @@
 use api::{AddressSpace, Errno, Memory, Pid, Procs, RunQueue};
 
 /// How fork gets the child's memory: [`copy_space`] copies every page now;
-/// the `cow` piece shares them and copies on the first write.
-pub type CopySpace = fn(&mut dyn Memory, &AddressSpace) -> Result<AddressSpace, Errno>;
+/// the `cow` piece shares them and copies on the first write. The parent's
+/// space is `&mut` because sharing changes it too: its writable pages become
+/// read-only until one side writes.
+pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpace, Errno>;
 
 /// Creates a child of `parent` and queues it to run. Returns the child's pid,
 /// which the kernel hands back to the parent; the child must see 0 in `rax`.
@@ -27,7 +29,7 @@ pub fn fork(procs: &mut Procs, mem: &mut dyn Memory, rq: &mut dyn RunQueue, pare
 /// Copies every user page of `parent` into fresh frames, with the same
 /// addresses and permissions (see [`AddressSpace::pages`]). If memory runs
 /// out half-way, give back everything allocated so far and return `ENOMEM`.
-pub fn copy_space(mem: &mut dyn Memory, parent: &AddressSpace) -> Result<AddressSpace, Errno> {
+pub fn copy_space(mem: &mut dyn Memory, parent: &mut AddressSpace) -> Result<AddressSpace, Errno> {
     let _ = (mem, parent);
     todo!("copy_space: a fresh frame for every user page")
 }

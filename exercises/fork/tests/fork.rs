@@ -145,7 +145,7 @@ fn copy_space_copies_every_page_into_new_frames() {
     let mut m = Machine::new(64);
     let p = parent(&mut m);
     let before = m.mem.free_frames();
-    let space = m.procs.get(p).unwrap().space.as_ref().unwrap();
+    let space = m.procs.get_mut(p).unwrap().space.as_mut().unwrap();
     let copy = copy_space(&mut m.mem, space).unwrap();
     let pages = copy.pages(&m.mem);
     assert_eq!(pages.len(), 3);

@@ -55,13 +55,16 @@ pub unsafe trait Memory {
         unsafe { core::ptr::copy_nonoverlapping(self.page(from), self.page(to), 1) };
     }
 
+    /// Entry `index` of a page table (or any array of u64) held in `frame`.
+    /// Page-table walks do little else, so this is one load, not a copy.
     fn read_u64(&self, frame: Frame, index: usize) -> u64 {
-        let mut b = [0; 8];
-        self.read(frame, index * 8, &mut b);
-        u64::from_le_bytes(b)
+        assert!(index < PAGE_SIZE / 8);
+        // In bounds (checked above) and aligned: a frame is page aligned.
+        unsafe { (self.page(frame) as *const u64).add(index).read() }
     }
 
     fn write_u64(&mut self, frame: Frame, index: usize, value: u64) {
-        self.write(frame, index * 8, &value.to_le_bytes());
+        assert!(index < PAGE_SIZE / 8);
+        unsafe { (self.page(frame) as *mut u64).add(index).write(value) }
     }
 }

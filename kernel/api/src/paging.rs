@@ -80,6 +80,11 @@ fn present(entry: u64) -> bool {
 /// Intermediate entries allow everything; the leaf entry decides.
 const TABLE: u64 = Flags::PRESENT.0 | Flags::WRITABLE.0 | Flags::USER.0;
 
+/// A leaf entry: a user page, present, with these permissions.
+fn leaf(frame: Frame, flags: Flags) -> u64 {
+    frame.0 | flags.union(Flags::PRESENT).union(Flags::USER).0
+}
+
 /// One user page: where it is, which frame backs it, and its permissions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
@@ -169,23 +174,31 @@ impl AddressSpace {
 
     /// Maps the page at `va` to `frame`. Refuses a page that is already mapped.
     pub fn map(&mut self, mem: &mut dyn Memory, va: u64, frame: Frame, flags: Flags) -> Result<(), Errno> {
-        if self.translate(mem, va).is_some() {
+        let (pt, i) = self.leaf_slot(mem, va)?;
+        if present(mem.read_u64(pt, i)) {
             return Err(Errno::EEXIST);
         }
-        self.set(mem, va, frame, flags).map(|_| ())
+        mem.write_u64(pt, i, leaf(frame, flags));
+        Ok(())
     }
 
     /// Writes the entry for `va`, mapped or not, and returns the old one.
     /// The CPU may still hold the old entry in its TLB: see [`Memory::flush_tlb`].
     pub fn set(&mut self, mem: &mut dyn Memory, va: u64, frame: Frame, flags: Flags) -> Result<Option<(Frame, Flags)>, Errno> {
+        let (pt, i) = self.leaf_slot(mem, va)?;
+        let old = mem.read_u64(pt, i);
+        mem.write_u64(pt, i, leaf(frame, flags));
+        Ok(present(old).then(|| (frame_of(old), Flags(old & !ADDR_MASK))))
+    }
+
+    /// The page table and index that hold the entry for user page `va`,
+    /// creating missing tables. One walk: fork does this for every page.
+    fn leaf_slot(&self, mem: &mut dyn Memory, va: u64) -> Result<(Frame, usize), Errno> {
         if va % crate::PAGE_SIZE as u64 != 0 || !(USER_START..USER_END).contains(&va) {
             return Err(Errno::EFAULT);
         }
-        let old = self.translate(mem, va);
         let pt = self.table(mem, va, 1, true)?.ok_or(Errno::EFAULT)?;
-        let bits = flags.union(Flags::PRESENT).union(Flags::USER).0;
-        mem.write_u64(pt, index(va, 0), frame.0 | bits);
-        Ok(old)
+        Ok((pt, index(va, 0)))
     }
 
     /// Removes the entry for `va` and returns what it held. The frame's
@@ -289,19 +302,14 @@ impl AddressSpace {
         }
         // Check every page before touching any, so a fault copies nothing.
         for pass in [false, true] {
-            let mut at = 0;
-            while at < len {
-                let here = va + at as u64;
-                let off = (here % crate::PAGE_SIZE as u64) as usize;
-                let n = (crate::PAGE_SIZE - off).min(len - at);
-                let (frame, flags) = self.translate(mem, here - off as u64).ok_or(Errno::EFAULT)?;
+            for (at, page, off, n) in chunks(va, len) {
+                let (frame, flags) = self.translate(mem, page).ok_or(Errno::EFAULT)?;
                 if !flags.contains(need) {
                     return Err(Errno::EFAULT);
                 }
                 if pass {
                     f(mem, frame, off, at, n);
                 }
-                at += n;
             }
         }
         Ok(())
@@ -322,4 +330,20 @@ impl AddressSpace {
             out.push(b[0]);
         }
     }
+}
+
+/// Splits `va..va+len` at page boundaries: (offset in buffer, page, offset in page, length).
+pub(crate) fn chunks(va: u64, len: usize) -> impl Iterator<Item = (usize, u64, usize, usize)> {
+    let mut at = 0;
+    core::iter::from_fn(move || {
+        if at >= len {
+            return None;
+        }
+        let here = va + at as u64;
+        let off = (here % crate::PAGE_SIZE as u64) as usize;
+        let n = (crate::PAGE_SIZE - off).min(len - at);
+        let chunk = (at, here - off as u64, off, n);
+        at += n;
+        Some(chunk)
+    })
 }

@@ -1,7 +1,7 @@
 //! A simulated machine for host tests: memory in a `Vec`, a plain FIFO run
 //! queue. Pieces cannot tell it from the real thing, which is the point.
 
-use crate::paging::Page;
+use crate::paging::{chunks, Page};
 use crate::{AddressSpace, Errno, Flags, Frame, Memory, Pid, Proc, Procs, RunQueue, State, PAGE_SIZE};
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -16,7 +16,16 @@ pub struct SimMemory {
     free: Vec<usize>,
     /// Every TLB flush asked for, in order: tests check that changes are flushed.
     pub flushes: Vec<(Frame, u64)>,
+    /// The simulated CPU's TLB: (root, page address) → (frame, flags), filled
+    /// by [`SimMemory::user_read`]/[`SimMemory::user_write`] and emptied only by
+    /// `flush_tlb`, so a missing flush leaves a stale translation just as on hardware.
+    tlb: Vec<(Frame, u64, Frame, Flags)>,
 }
+
+/// The kernel's page-fault handler, as the simulated CPU calls it: the faulting
+/// address space and address. `Ok` retries the access; an error is what would
+/// kill the process.
+pub type FaultHandler = fn(&mut dyn Memory, &mut AddressSpace, u64) -> Result<(), Errno>;
 
 impl SimMemory {
     pub fn new(frames: usize) -> SimMemory {
@@ -26,6 +35,7 @@ impl SimMemory {
             // Hand out low frames first, so runs are repeatable.
             free: (0..frames).rev().collect(),
             flushes: Vec::new(),
+            tlb: Vec::new(),
         }
     }
 
@@ -42,7 +52,58 @@ impl SimMemory {
             self.alloc();
         }
     }
+
+    /// Translates `page` the way the CPU does: from the TLB if it holds an
+    /// entry, else by walking the tables and caching what it finds.
+    fn tlb_lookup(&mut self, space: &AddressSpace, page: u64) -> Option<(Frame, Flags)> {
+        let root = space.root();
+        if let Some(&(_, _, frame, flags)) = self.tlb.iter().find(|e| e.0 == root && e.1 == page) {
+            return Some((frame, flags));
+        }
+        let found = space.translate(self, page)?;
+        self.tlb.push((root, page, found.0, found.1));
+        Some(found)
+    }
+
+    /// A load by the user program itself, through the TLB. An unmapped
+    /// address is a segfault: `EFAULT`.
+    pub fn user_read(&mut self, space: &AddressSpace, va: u64, len: usize) -> Result<Vec<u8>, Errno> {
+        let mut out = vec![0; len];
+        for (at, page, off, n) in chunks(va, len) {
+            let (frame, _) = self.tlb_lookup(space, page).ok_or(Errno::EFAULT)?;
+            self.read(frame, off, &mut out[at..at + n]);
+        }
+        Ok(out)
+    }
+
+    /// A store by the user program itself, as the CPU performs it: through the
+    /// TLB, with a page fault whenever the translation does not allow writing.
+    /// `fault` plays the kernel's handler; its error is returned (the process
+    /// would die). Like x86, the CPU drops the faulting translation before it
+    /// calls the handler, then retries the store.
+    pub fn user_write(&mut self, space: &mut AddressSpace, va: u64, data: &[u8], fault: FaultHandler) -> Result<(), Errno> {
+        for (at, page, off, n) in chunks(va, data.len()) {
+            let mut faults = 0;
+            loop {
+                match self.tlb_lookup(space, page) {
+                    Some((frame, flags)) if flags.contains(Flags::WRITABLE) => {
+                        self.write(frame, off, &data[at..at + n]);
+                        break;
+                    }
+                    _ => {
+                        let root = space.root();
+                        self.tlb.retain(|e| !(e.0 == root && e.1 == page));
+                        faults += 1;
+                        assert!(faults < 3, "the fault handler said Ok, but the store at {:#x} faults again: the CPU would loop forever", page + off as u64);
+                        fault(self, space, page + off as u64)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
+
 
 unsafe impl Memory for SimMemory {
     fn alloc(&mut self) -> Option<Frame> {
@@ -66,6 +127,9 @@ unsafe impl Memory for SimMemory {
             // Poison freed frames, so a use after free shows up in tests.
             self.pages[i].fill(0xdd);
             self.free.push(i);
+            // A freed PML4 means its address space is gone: the CPU would have
+            // switched CR3 away, which flushes its translations.
+            self.tlb.retain(|e| e.0 != frame);
         }
         self.refs[i]
     }
@@ -84,6 +148,7 @@ unsafe impl Memory for SimMemory {
 
     fn flush_tlb(&mut self, root: Frame, va: u64) {
         self.flushes.push((root, va));
+        self.tlb.retain(|e| !(e.0 == root && e.1 == va & !(PAGE_SIZE as u64 - 1)));
     }
 }
 

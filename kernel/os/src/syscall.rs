@@ -3,14 +3,16 @@
 //! negative errno, back in rax.
 
 use crate::pieces::{exec, fork, wait};
-use crate::task::{self, kernel, mem};
+use crate::task::{self, kernel, mem, space};
 use crate::{console, cpu, initrd};
 use alloc::vec::Vec;
 use api::abi::{ProcInfo, SYS_FREE_FRAMES, SYS_PROC_LIST};
-use api::{status, Errno, Memory, RunQueue, TrapFrame};
+use api::{status, Errno, Flags, Memory, RunQueue, TrapFrame, PAGE_SIZE, USER_END, USER_START};
 
 const READ: u64 = 0;
 const WRITE: u64 = 1;
+const MMAP: u64 = 9;
+const MUNMAP: u64 = 11;
 const SCHED_YIELD: u64 = 24;
 const NANOSLEEP: u64 = 35;
 const GETPID: u64 = 39;
@@ -27,10 +29,12 @@ const EXIT_GROUP: u64 = 231;
 type SysResult = Result<u64, Errno>;
 
 pub fn dispatch(tf: &mut TrapFrame) {
-    let (a0, a1, a2, a3) = (tf.rdi, tf.rsi, tf.rdx, tf.r10);
+    let (a0, a1, a2, a3, a4, a5) = (tf.rdi, tf.rsi, tf.rdx, tf.r10, tf.r8, tf.r9);
     let r = match tf.rax {
         READ => sys_read(a0, a1, a2),
         WRITE => sys_write(a0, a1, a2),
+        MMAP => sys_mmap(a0, a1, a2, a3, a4 as i64, a5),
+        MUNMAP => sys_munmap(a0, a1),
         SCHED_YIELD => sys_yield(),
         NANOSLEEP => sys_nanosleep(a0),
         GETPID => Ok(task::current().pid as u64),
@@ -49,13 +53,9 @@ pub fn dispatch(tf: &mut TrapFrame) {
     task::current().kstack.tf.rax = task::errno_ret(r);
 }
 
-fn space() -> &'static api::AddressSpace {
-    task::current().space.as_ref().expect("user task without memory")
-}
-
 /// copy_to_user: the kernel writes into the current task's memory.
 fn copy_out(va: u64, data: &[u8]) -> Result<(), Errno> {
-    crate::pieces::prepare_user_write(va, data.len())?;
+    task::prepare_user_write(va, data.len())?;
     space().write_user(mem(), va, data)
 }
 
@@ -91,6 +91,64 @@ fn sys_read(fd: u64, buf: u64, len: u64) -> SysResult {
         kernel().console.push(kernel().current);
         task::sleep();
     }
+}
+
+const PROT_WRITE: u64 = 2;
+const PROT_EXEC: u64 = 4;
+const MAP_PRIVATE: u64 = 0x02;
+const MAP_ANONYMOUS: u64 = 0x20;
+const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+
+/// The pages `addr..addr+len` covers, or `EINVAL` for a range no program
+/// may map: unaligned, empty, or outside user space.
+fn user_pages(addr: u64, len: u64) -> Result<impl Iterator<Item = u64>, Errno> {
+    let end = addr.checked_add(len.next_multiple_of(PAGE_SIZE as u64)).ok_or(Errno::EINVAL)?;
+    if len == 0 || addr % PAGE_SIZE as u64 != 0 || addr < USER_START || end > USER_END {
+        return Err(Errno::EINVAL);
+    }
+    Ok((addr..end).step_by(PAGE_SIZE))
+}
+
+/// mmap, for the one case our programs need: fresh zeroed private memory at
+/// an address the caller picks (`MAP_PRIVATE | MAP_ANONYMOUS |
+/// MAP_FIXED_NOREPLACE`). Like Linux, it refuses to replace anything mapped.
+fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: i64, offset: u64) -> SysResult {
+    if flags != MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE || fd != -1 || offset != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut perm = if prot & PROT_WRITE != 0 { Flags::WRITABLE } else { Flags::empty() };
+    if prot & PROT_EXEC == 0 {
+        perm = perm | Flags::NO_EXECUTE;
+    }
+    let pages = user_pages(addr, len)?;
+    for (done, va) in pages.enumerate() {
+        let mapped = match mem().alloc() {
+            None => Err(Errno::ENOMEM),
+            Some(frame) => space().map(mem(), va, frame, perm).inspect_err(|_| {
+                mem().decref(frame);
+            }),
+        };
+        if let Err(e) = mapped {
+            // Give back what this call mapped, and nothing else.
+            sys_munmap(addr, done as u64 * PAGE_SIZE as u64).ok();
+            return Err(e);
+        }
+    }
+    Ok(addr)
+}
+
+/// Unmaps every page in the range; each frame loses a reference and is
+/// freed when no one else (a copy-on-write sharer) still holds it.
+fn sys_munmap(addr: u64, len: u64) -> SysResult {
+    if len == 0 {
+        return Ok(0);
+    }
+    for va in user_pages(addr, len)? {
+        if let Some((frame, _)) = space().unmap(mem(), va) {
+            mem().decref(frame);
+        }
+    }
+    Ok(0)
 }
 
 fn sys_yield() -> SysResult {
@@ -179,7 +237,7 @@ fn sys_execve(path: u64, argv: u64, envp: u64) -> SysResult {
 fn sys_wait4(pid: i32, status_va: u64, options: i32) -> SysResult {
     if status_va != 0 {
         // Fail before reaping, so a bad pointer loses no child's status.
-        crate::pieces::prepare_user_write(status_va, 4)?;
+        task::prepare_user_write(status_va, 4)?;
         let mut old = [0u8; 4];
         space().read_user(mem(), status_va, &mut old)?;
         space().write_user(mem(), status_va, &old)?;

@@ -4,11 +4,11 @@
 
 use crate::cpu;
 use crate::memory::MEM;
-use crate::pieces::{exec, fork, switch, wait};
+use crate::pieces::{cow, exec, fork, switch, wait};
 use crate::pvh::Options;
 use crate::Global;
 use alloc::vec::Vec;
-use api::{status, Errno, Pid, Proc, Procs, RunQueue, State, TrapFrame, WaitQueue};
+use api::{status, AddressSpace, Errno, Pid, Proc, Procs, RunQueue, State, TrapFrame, WaitQueue};
 
 /// The idle task's "pid", like Linux's swapper (pid 0). It is not in the table.
 pub const IDLE: Pid = 0;
@@ -22,7 +22,9 @@ pub struct Kernel {
     idle_context: u64,
     pub idle_ticks: u64,
     pub ticks: u64,
+    /// How fork copies memory: eagerly, or shared copy-on-write (`cow=on`).
     pub copy: fork::CopySpace,
+    pub cow: bool,
     /// Tasks in nanosleep: (wake-up tick, pid).
     pub timers: Vec<(u64, Pid)>,
     /// Tasks waiting for a byte from the console.
@@ -44,6 +46,21 @@ pub fn mem() -> &'static mut crate::memory::PhysMem {
 pub fn current() -> &'static mut Proc {
     let k = kernel();
     k.procs.get_mut(k.current).expect("no current task")
+}
+
+/// The running task's memory. Kernel threads have none, but they never
+/// make system calls or take user faults, which is where this is used.
+pub fn space() -> &'static mut AddressSpace {
+    current().space.as_mut().expect("user task without memory")
+}
+
+/// Before the kernel writes into user memory at `va`: with copy-on-write, a
+/// shared page must be copied first, just as if the program had written it.
+pub fn prepare_user_write(va: u64, len: usize) -> Result<(), Errno> {
+    match kernel().cow {
+        true => cow::prepare_user_write(mem(), space(), va, len),
+        false => Ok(()),
+    }
 }
 
 /// A trap frame for a program's first instruction in user mode.
@@ -68,7 +85,7 @@ pub fn prepare_first_switch(p: &mut Proc) {
 }
 
 pub fn start_init(options: &Options) {
-    let copy: fork::CopySpace = if options.cow { crate::pieces::cow_share() } else { fork::copy_space };
+    let copy: fork::CopySpace = if options.cow { cow::share_space } else { fork::copy_space };
     *KERNEL.get() = Some(Kernel {
         procs: Procs::new(),
         rq: switch::Scheduler::new(SLICE_TICKS),
@@ -77,6 +94,7 @@ pub fn start_init(options: &Options) {
         idle_ticks: 0,
         ticks: 0,
         copy,
+        cow: options.cow,
         timers: Vec::new(),
         console: WaitQueue::new(),
         nonce: options.nonce,
@@ -207,9 +225,9 @@ pub fn exit(wait_status: i32) -> ! {
     unreachable!("a zombie was scheduled");
 }
 
-/// Kills the current task for a fault, as a signal would.
-pub fn kill_for_fault() -> ! {
-    exit(status::signaled(status::SIGSEGV))
+/// Kills the current task, as the signal `sig` would.
+pub fn kill(sig: i32) -> ! {
+    exit(status::signaled(sig))
 }
 
 pub fn errno_ret(r: Result<u64, Errno>) -> u64 {

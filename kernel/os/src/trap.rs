@@ -1,7 +1,8 @@
 //! Where every interrupt, exception and system call arrives.
 
+use crate::pieces::cow;
 use crate::{console, cpu, kprintln, syscall, task};
-use api::TrapFrame;
+use api::{status, Errno, TrapFrame};
 
 const NAMES: [&str; 21] = [
     "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
@@ -20,8 +21,26 @@ extern "C" fn trap(tf: &mut TrapFrame) {
         }
         33..=47 => cpu::end_of_interrupt(),
         v if !tf.from_user() => kernel_fault(tf, v),
-        14 if crate::pieces::cow_fault(tf.error, cpu::read_cr2()) => {}
+        14 if tf.error & WRITE_TO_PRESENT_PAGE == WRITE_TO_PRESENT_PAGE && task::kernel().cow => copy_on_write(tf),
         v => user_fault(tf, v),
+    }
+}
+
+/// Page-fault error code bits: P (the page was present) and W (a write).
+const WRITE_TO_PRESENT_PAGE: u64 = 0b11;
+
+/// A write hit a read-only page: copy-on-write's fault, unless the page is
+/// truly read-only. Returning resumes the program at the faulting instruction.
+fn copy_on_write(tf: &TrapFrame) {
+    let addr = cpu::read_cr2();
+    match cow::write_fault(task::mem(), task::space(), addr) {
+        Ok(()) => {}
+        Err(Errno::ENOMEM) => {
+            let p = task::current();
+            kprintln!("{}[{}]: out of memory copying page {:x} on write: killed", p.name, p.pid, addr);
+            task::kill(status::SIGKILL)
+        }
+        Err(_) => user_fault(tf, 14),
     }
 }
 
@@ -41,7 +60,7 @@ fn user_fault(tf: &TrapFrame, vector: u64) -> ! {
     } else {
         kprintln!("traps: {}[{}] {} ip:{:x} sp:{:x} error:{:x}", p.name, p.pid, name(vector), tf.rip, tf.rsp, tf.error);
     }
-    task::kill_for_fault()
+    task::kill(status::SIGSEGV)
 }
 
 /// The kernel itself faulted: a bug. Report everything and stop.

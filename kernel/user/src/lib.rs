@@ -11,6 +11,8 @@ pub use api::status;
 pub mod nr {
     pub const READ: u64 = 0;
     pub const WRITE: u64 = 1;
+    pub const MMAP: u64 = 9;
+    pub const MUNMAP: u64 = 11;
     pub const SCHED_YIELD: u64 = 24;
     pub const NANOSLEEP: u64 = 35;
     pub const GETPID: u64 = 39;
@@ -27,10 +29,15 @@ pub mod nr {
 /// The `syscall` instruction: number in rax, arguments in rdi, rsi, rdx, r10.
 /// The CPU overwrites rcx and r11 (return address and flags).
 pub fn syscall(n: u64, a: [u64; 4]) -> i64 {
+    syscall6(n, [a[0], a[1], a[2], a[3], 0, 0])
+}
+
+/// A system call with all six argument registers (the last two are r8, r9).
+pub fn syscall6(n: u64, a: [u64; 6]) -> i64 {
     let ret: i64;
     unsafe {
         asm!("syscall", inlateout("rax") n as i64 => ret, in("rdi") a[0], in("rsi") a[1], in("rdx") a[2], in("r10") a[3],
-             lateout("rcx") _, lateout("r11") _, options(nostack));
+             in("r8") a[4], in("r9") a[5], lateout("rcx") _, lateout("r11") _, options(nostack));
     }
     ret
 }
@@ -67,6 +74,22 @@ pub fn wait4(pid: i32, options: i32) -> (i32, i32) {
 pub fn sleep_ms(ms: u64) {
     let ts = [ms / 1000, (ms % 1000) * 1_000_000];
     syscall(nr::NANOSLEEP, [ts.as_ptr() as u64, 0, 0, 0]);
+}
+/// Maps `len` bytes of fresh zeroed read/write memory at `addr` (page
+/// aligned), failing rather than replacing anything already there.
+pub fn mmap_fixed(addr: u64, len: usize) -> i64 {
+    const PROT_READ_WRITE: u64 = 3;
+    const MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE: u64 = 0x02 | 0x20 | 0x10_0000;
+    syscall6(nr::MMAP, [addr, len as u64, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE, -1i64 as u64, 0])
+}
+pub fn munmap(addr: u64, len: usize) -> i64 {
+    syscall(nr::MUNMAP, [addr, len as u64, 0, 0])
+}
+/// The CPU's time-stamp counter. User mode may read it (CR4.TSD is clear).
+pub fn rdtsc() -> u64 {
+    let (lo, hi): (u32, u32);
+    unsafe { asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack)) };
+    (hi as u64) << 32 | lo as u64
 }
 pub fn free_frames() -> i64 {
     syscall(nr::FREE_FRAMES, [0; 4])
@@ -105,7 +128,7 @@ pub fn execve(path: &str, argv: &[&str]) -> i64 {
 pub fn errno_name(ret: i64) -> &'static str {
     match -ret {
         1 => "EPERM", 2 => "ENOENT", 3 => "ESRCH", 7 => "E2BIG", 8 => "ENOEXEC", 9 => "EBADF",
-        10 => "ECHILD", 11 => "EAGAIN", 12 => "ENOMEM", 14 => "EFAULT", 22 => "EINVAL", 38 => "ENOSYS",
+        10 => "ECHILD", 11 => "EAGAIN", 12 => "ENOMEM", 14 => "EFAULT", 17 => "EEXIST", 22 => "EINVAL", 38 => "ENOSYS",
         _ => "?",
     }
 }

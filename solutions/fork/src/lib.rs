@@ -10,8 +10,10 @@
 use api::{AddressSpace, Errno, Memory, Pid, Proc, Procs, RunQueue};
 
 /// How fork gets the child's memory: [`copy_space`] copies every page now;
-/// the `cow` piece shares them and copies on the first write.
-pub type CopySpace = fn(&mut dyn Memory, &AddressSpace) -> Result<AddressSpace, Errno>;
+/// the `cow` piece shares them and copies on the first write. The parent's
+/// space is `&mut` because sharing changes it too: its writable pages become
+/// read-only until one side writes.
+pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpace, Errno>;
 
 // ANCHOR: fork
 /// Creates a child of `parent` and queues it to run. Returns the child's pid,
@@ -21,8 +23,8 @@ pub type CopySpace = fn(&mut dyn Memory, &AddressSpace) -> Result<AddressSpace, 
 /// On error nothing has changed: no pid taken from the table, no frame lost.
 pub fn fork(procs: &mut Procs, mem: &mut dyn Memory, rq: &mut dyn RunQueue, parent: Pid, copy: CopySpace) -> Result<Pid, Errno> {
     let pid = procs.alloc_pid()?;
-    let p = procs.get(parent).ok_or(Errno::ESRCH)?;
-    let space = match &p.space {
+    let p = procs.get_mut(parent).ok_or(Errno::ESRCH)?;
+    let space = match &mut p.space {
         Some(s) => Some(copy(mem, s)?),
         None => None,
     };
@@ -48,7 +50,7 @@ pub fn fork(procs: &mut Procs, mem: &mut dyn Memory, rq: &mut dyn RunQueue, pare
 /// Copies every user page of `parent` into fresh frames, with the same
 /// addresses and permissions. If memory runs out half-way, everything
 /// allocated so far is given back.
-pub fn copy_space(mem: &mut dyn Memory, parent: &AddressSpace) -> Result<AddressSpace, Errno> {
+pub fn copy_space(mem: &mut dyn Memory, parent: &mut AddressSpace) -> Result<AddressSpace, Errno> {
     let mut child = AddressSpace::new(mem)?;
     for page in parent.pages(mem) {
         let Some(frame) = mem.alloc() else {
