@@ -6,6 +6,7 @@
 
 use api::{AddressSpace, Errno, Memory, Pid, Procs, RunQueue};
 
+// ANCHOR: api
 /// How fork gets the child's memory: [`copy_space`] copies every page now;
 /// the `cow` piece shares them and copies on the first write.
 pub type CopySpace = fn(&mut dyn Memory, &AddressSpace) -> Result<AddressSpace, Errno>;
@@ -31,3 +32,4 @@ pub fn copy_space(mem: &mut dyn Memory, parent: &AddressSpace) -> Result<Address
     let _ = (mem, parent);
     todo!("copy_space: a fresh frame for every user page")
 }
+// ANCHOR_END: api

@@ -10,6 +10,7 @@ const NAMES: [&str; 21] = [
     "alignment check", "machine check", "SIMD error", "virtualization",
 ];
 
+// ANCHOR: trap
 #[unsafe(no_mangle)]
 extern "C" fn trap(tf: &mut TrapFrame) {
     match tf.vector {
@@ -24,6 +25,7 @@ extern "C" fn trap(tf: &mut TrapFrame) {
         v => user_fault(tf, v),
     }
 }
+// ANCHOR_END: trap
 
 fn name(vector: u64) -> &'static str {
     NAMES.get(vector as usize).copied().unwrap_or("exception")
