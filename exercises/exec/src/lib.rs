@@ -17,6 +17,7 @@ extern crate alloc;
 
 use api::{AddressSpace, Errno, Memory};
 
+// ANCHOR: api
 /// The top of the initial stack: the page below it is the stack's last.
 pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
 /// How much stack a new program gets, all of it mapped, writable and NX.
@@ -76,3 +77,4 @@ pub fn load(mem: &mut dyn Memory, elf: &[u8], argv: &[&[u8]], envp: &[&[u8]], ra
     let _ = (mem, elf, argv, envp, random);
     todo!("load: check the ELF, map its segments, build the initial stack")
 }
+// ANCHOR_END: api

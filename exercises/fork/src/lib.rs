@@ -6,6 +6,7 @@
 
 use api::{AddressSpace, Errno, Memory, Pid, Procs, RunQueue};
 
+// ANCHOR: api
 /// How fork gets the child's memory: [`copy_space`] copies every page now;
 /// the `cow` piece shares them and copies on the first write. The parent's
 /// space is `&mut` because sharing changes it too: its writable pages become
@@ -33,3 +34,4 @@ pub fn copy_space(mem: &mut dyn Memory, parent: &mut AddressSpace) -> Result<Add
     let _ = (mem, parent);
     todo!("copy_space: a fresh frame for every user page")
 }
+// ANCHOR_END: api

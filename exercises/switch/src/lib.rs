@@ -13,6 +13,7 @@ extern crate alloc;
 
 use api::{Pid, Procs, RunQueue};
 
+// ANCHOR: switch_to_api
 /// Saves the callee-saved registers and stack pointer of the running code into `*prev`,
 /// loads `next` as the stack pointer, restores the registers saved there and returns
 /// into whatever that stack was doing. Returns (much later) when someone switches back to `*prev`.
@@ -39,6 +40,7 @@ pub unsafe extern "C" fn switch_to(prev: *mut u64, next: u64) {
     // Replace this line with your assembly.
     core::arch::naked_asm!("jmp {todo}", todo = sym switch_to_todo)
 }
+// ANCHOR_END: switch_to_api
 
 /// Stands in for your code until you write it. It panics; since a panic cannot
 /// unwind out of an `extern "C"` function, the test process aborts.
@@ -47,6 +49,7 @@ extern "C" fn switch_to_todo(prev: *mut u64, next: u64) -> ! {
     todo!("switch_to: push the callee-saved registers, swap stack pointers, pop, ret")
 }
 
+// ANCHOR: init_stack_api
 /// Prepares a fresh stack whose 16-byte-aligned top is `top`, so that the first
 /// switch_to into the returned stack pointer starts `entry`. The frame is exactly 8
 /// words below `top`: the six callee-saved registers (zero) in the order switch_to
@@ -63,7 +66,9 @@ pub unsafe fn init_stack(top: u64, entry: usize) -> u64 {
     let _ = (top, entry);
     todo!("init_stack: six zero registers, entry, a zero return address")
 }
+// ANCHOR_END: init_stack_api
 
+// ANCHOR: scheduler_api
 /// A round-robin scheduler: tasks take turns in first-come, first-served
 /// order, and each runs for at most one time slice before the next one's turn.
 ///
@@ -114,3 +119,4 @@ impl RunQueue for Scheduler {
         todo!("tick: count, and report when the slice is used up")
     }
 }
+// ANCHOR_END: scheduler_api

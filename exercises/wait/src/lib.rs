@@ -6,6 +6,7 @@
 
 use api::{Errno, Memory, Pid, Procs, RunQueue};
 
+// ANCHOR: api
 /// The pid of init, the reaper of every orphan.
 pub const INIT: Pid = 1;
 
@@ -66,3 +67,4 @@ pub fn wait4(procs: &mut Procs, me: Pid, target: Pid, options: i32) -> Result<Wa
     let _ = (procs, me, target, options);
     todo!("wait4: find a matching zombie child and reap it")
 }
+// ANCHOR_END: api

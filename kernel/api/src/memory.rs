@@ -8,6 +8,7 @@ pub const PAGE_SIZE: usize = 4096;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Frame(pub u64);
 
+// ANCHOR: memory
 /// Frames, their reference counts, and the TLB.
 ///
 /// A frame starts with a count of 1 when allocated. Sharing it (copy-on-write)
@@ -68,3 +69,4 @@ pub unsafe trait Memory {
         unsafe { (self.page(frame) as *mut u64).add(index).write(value) }
     }
 }
+// ANCHOR_END: memory

@@ -23,6 +23,7 @@ const ENTRIES: usize = 512;
 const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 const HUGE_PAGE: u64 = 2 << 20;
 
+// ANCHOR: flags
 /// The bits of a page-table entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flags(pub u64);
@@ -57,6 +58,7 @@ impl core::ops::BitOr for Flags {
         self.union(other)
     }
 }
+// ANCHOR_END: flags
 
 static KERNEL_ROOT: AtomicU64 = AtomicU64::new(0);
 
@@ -93,11 +95,13 @@ pub struct Page {
     pub flags: Flags,
 }
 
+// ANCHOR: address_space
 /// A process's page tables, named by the frame of its PML4 (what CR3 holds).
 #[derive(Debug, PartialEq, Eq)]
 pub struct AddressSpace {
     root: Frame,
 }
+// ANCHOR_END: address_space
 
 impl AddressSpace {
     /// An empty user half, with the kernel's half shared in.
@@ -269,6 +273,7 @@ impl AddressSpace {
         mem.decref(self.root);
     }
 
+    // ANCHOR: user_copy
     /// Copies user memory at `va` into `buf`: the kernel's `copy_from_user`.
     /// An unmapped or kernel address gives `EFAULT`, never a kernel fault.
     pub fn read_user(&self, mem: &mut dyn Memory, va: u64, buf: &mut [u8]) -> Result<(), Errno> {
@@ -285,6 +290,7 @@ impl AddressSpace {
             mem.write(frame, off, &data[at..at + len])
         })
     }
+    // ANCHOR_END: user_copy
 
     /// Splits `va..va+len` at page boundaries, checks each page, and calls `f`
     /// with (frame, offset in frame, offset in buffer, length).

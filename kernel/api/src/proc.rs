@@ -12,6 +12,7 @@ pub type Pid = i32;
 /// How many tasks the table holds. `fork` fails with `EAGAIN` past that.
 pub const NPROC: usize = 64;
 
+// ANCHOR: state
 /// The states `ps` shows in STAT: R (running or runnable), S, Z.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -35,12 +36,14 @@ impl State {
         }
     }
 }
+// ANCHOR_END: state
 
 /// 512 bytes of x87/SSE state, in the layout `fxsave64` writes.
 #[derive(Clone, Copy)]
 #[repr(C, align(16))]
 pub struct FxState(pub [u8; 512]);
 
+// ANCHOR: trap_frame
 /// The user's registers, saved on the kernel stack at every entry into the
 /// kernel (system call, interrupt or exception) and restored on the way out.
 /// The field order is the order the entry code pushes them, lowest address first.
@@ -73,6 +76,7 @@ pub struct TrapFrame {
     pub rsp: u64,
     pub ss: u64,
 }
+// ANCHOR_END: trap_frame
 
 impl TrapFrame {
     /// Did the trap come from user mode (ring 3)?
@@ -83,6 +87,7 @@ impl TrapFrame {
 
 pub const KSTACK_SIZE: usize = 16 * 1024;
 
+// ANCHOR: kernel_stack
 /// A task's kernel stack: 16 KiB, like Linux's `THREAD_SIZE` on x86_64. The
 /// user's trap frame sits at the very top, where the CPU's first push lands.
 #[repr(C, align(16))]
@@ -90,6 +95,7 @@ pub struct KernelStack {
     pub below: [u8; KSTACK_SIZE - core::mem::size_of::<TrapFrame>()],
     pub tf: TrapFrame,
 }
+// ANCHOR_END: kernel_stack
 
 impl KernelStack {
     /// A zeroed stack, built in place: 16 KiB would not fit on a kernel stack.
@@ -111,6 +117,7 @@ impl KernelStack {
     }
 }
 
+// ANCHOR: proc
 /// One task, the mini-kernel's `task_struct`.
 pub struct Proc {
     pub pid: Pid,
@@ -133,6 +140,7 @@ pub struct Proc {
     /// The timer tick at which the task was created: `ps` shows it as START.
     pub start: u64,
 }
+// ANCHOR_END: proc
 
 impl Proc {
     pub fn new(pid: Pid, ppid: Pid, name: &str) -> Proc {
@@ -152,11 +160,13 @@ impl Proc {
     }
 }
 
+// ANCHOR: procs
 /// The task table: a fixed number of slots, and a counter for new pids.
 pub struct Procs {
     slots: Vec<Option<Proc>>,
     next_pid: Pid,
 }
+// ANCHOR_END: procs
 
 impl Default for Procs {
     fn default() -> Self {
@@ -169,6 +179,7 @@ impl Procs {
         Procs { slots: (0..NPROC).map(|_| None).collect(), next_pid: 1 }
     }
 
+    // ANCHOR: alloc_pid
     /// A fresh pid, or `EAGAIN` when every slot is taken. Pids count up and
     /// are never reused while the counter lasts, so runs are repeatable.
     pub fn alloc_pid(&mut self) -> Result<Pid, Errno> {
@@ -179,6 +190,7 @@ impl Procs {
         self.next_pid += 1;
         Ok(pid)
     }
+    // ANCHOR_END: alloc_pid
 
     /// Puts a task into a free slot.
     pub fn insert(&mut self, p: Proc) -> Result<(), Proc> {

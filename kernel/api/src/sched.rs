@@ -3,6 +3,7 @@
 use crate::{Pid, Procs};
 use alloc::collections::VecDeque;
 
+// ANCHOR: run_queue
 /// The run queue: the tasks that want the CPU. The `switch` piece implements it.
 pub trait RunQueue {
     /// Marks `pid` runnable and queues it.
@@ -14,7 +15,9 @@ pub trait RunQueue {
     /// One timer tick went to the running task. True if its time slice is used up.
     fn tick(&mut self) -> bool;
 }
+// ANCHOR_END: run_queue
 
+// ANCHOR: wait_queue
 /// Tasks sleeping until one event happens (Linux: `wait_queue_head_t`).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct WaitQueue {
@@ -45,3 +48,4 @@ impl WaitQueue {
         self.sleepers.is_empty()
     }
 }
+// ANCHOR_END: wait_queue

@@ -27,6 +27,7 @@ pub fn kernel_root() -> u64 {
 
 global_asm!(
     r#"
+    /* ANCHOR: pvh_note */
     .section .note.Xen, "a"
     .p2align 2
     .long 4, 8, 18          /* name size, descriptor size, XEN_ELFNOTE_PHYS32_ENTRY */
@@ -34,6 +35,7 @@ global_asm!(
     .p2align 2
     .quad pvh_start
     .p2align 2
+    /* ANCHOR_END: pvh_note */
 
     .section .bss
     .p2align 12
@@ -121,6 +123,7 @@ pvh_start:
     retf
 
     .code64
+/* ANCHOR: long_mode */
 long_mode:
     mov ax, 0x10
     mov ds, ax
@@ -131,6 +134,7 @@ long_mode:
     mov gs, ax
     mov edi, esi
     call kmain
+/* ANCHOR_END: long_mode */
 3:  hlt
     jmp 3b
 "#

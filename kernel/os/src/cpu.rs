@@ -131,11 +131,13 @@ pub fn init() {
         asm!("lidt [{}]", in(reg) &idt);
     }
 
+    // ANCHOR: syscall_msrs
     // syscall: kernel CS/SS from STAR, entry from LSTAR, and clear IF, TF, DF
     // and AC on entry (FMASK) so the kernel starts with interrupts off.
     wrmsr(0xc000_0081, (0x10 << 48) | (KERNEL_CS << 32));
     wrmsr(0xc000_0082, syscall_entry as *const () as u64);
     wrmsr(0xc000_0084, 0x4_7700);
+    // ANCHOR_END: syscall_msrs
 
     init_timer();
 }
@@ -156,6 +158,7 @@ pub fn end_of_interrupt() {
     outb(0x20, 0x20);
 }
 
+// ANCHOR: set_kernel_stack
 /// While this task runs, traps from user mode save its registers at the top
 /// of `top`'s stack.
 pub fn set_kernel_stack(top: u64) {
@@ -164,6 +167,7 @@ pub fn set_kernel_stack(top: u64) {
         TSS.rsp[0] = top;
     }
 }
+// ANCHOR_END: set_kernel_stack
 
 // Every entry builds an `api::TrapFrame` (user registers, then the FPU/SSE
 // state saved with fxsave64) and calls `trap(&mut TrapFrame)`. An entry from
@@ -258,6 +262,7 @@ trap_stubs:
     .endm
 
     .text
+/* ANCHOR: trap_common */
 trap_common:
     save_registers
     test qword ptr [rsp + 656], 3   /* the saved cs: from user mode? */
@@ -270,6 +275,8 @@ trap_common:
     rep movsq
 1:  mov rdi, rsp
     call trap
+/* ANCHOR_END: trap_common */
+/* ANCHOR: trap_return */
     .global trap_return
 trap_return:
     fxrstor64 [rsp]
@@ -291,7 +298,9 @@ trap_return:
     pop rax
     add rsp, 16                     /* vector and error code */
     iretq
+/* ANCHOR_END: trap_return */
 
+/* ANCHOR: syscall_entry */
     /* syscall leaves the user's rip in rcx, rflags in r11, and rsp as it was. */
     .global syscall_entry
 syscall_entry:
@@ -308,12 +317,15 @@ syscall_entry:
     mov rdi, rsp
     call trap
     jmp trap_return
+/* ANCHOR_END: syscall_entry */
 
+    /* ANCHOR: fork_return */
     /* A new task's first switch_to lands here, 8 bytes below its trap frame. */
     .global fork_return
 fork_return:
     add rsp, 8
     jmp trap_return
+    /* ANCHOR_END: fork_return */
 "#,
     user_ds = const USER_DS,
     user_cs = const USER_CS,

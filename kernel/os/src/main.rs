@@ -39,6 +39,7 @@ impl<T> Global<T> {
     }
 }
 
+// ANCHOR: kmain
 #[unsafe(no_mangle)]
 extern "C" fn kmain(start_info: u32) -> ! {
     console::init();
@@ -55,6 +56,7 @@ extern "C" fn kmain(start_info: u32) -> ! {
     task::start_init(&options);
     task::idle()
 }
+// ANCHOR_END: kmain
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {

@@ -28,6 +28,7 @@ const EXIT_GROUP: u64 = 231;
 
 type SysResult = Result<u64, Errno>;
 
+// ANCHOR: dispatch
 pub fn dispatch(tf: &mut TrapFrame) {
     let (a0, a1, a2, a3, a4, a5) = (tf.rdi, tf.rsi, tf.rdx, tf.r10, tf.r8, tf.r9);
     let r = match tf.rax {
@@ -52,6 +53,7 @@ pub fn dispatch(tf: &mut TrapFrame) {
     // After a successful execve the frame is the new program's, whose rax starts at 0.
     task::current().kstack.tf.rax = task::errno_ret(r);
 }
+// ANCHOR_END: dispatch
 
 /// copy_to_user: the kernel writes into the current task's memory.
 fn copy_out(va: u64, data: &[u8]) -> Result<(), Errno> {
@@ -183,6 +185,7 @@ fn sys_clone(flags: u64) -> SysResult {
     sys_fork()
 }
 
+// ANCHOR: sys_fork
 fn sys_fork() -> SysResult {
     let k = kernel();
     let child = fork::fork(&mut k.procs, mem(), &mut k.rq, k.current, k.copy)?;
@@ -191,6 +194,7 @@ fn sys_fork() -> SysResult {
     task::prepare_first_switch(c);
     Ok(child as u64)
 }
+// ANCHOR_END: sys_fork
 
 /// Reads a NULL-terminated array of string pointers (argv or envp).
 fn read_strings(mut va: u64) -> Result<Vec<Vec<u8>>, Errno> {
@@ -214,6 +218,7 @@ fn read_strings(mut va: u64) -> Result<Vec<Vec<u8>>, Errno> {
     Ok(out)
 }
 
+// ANCHOR: sys_execve
 fn sys_execve(path: u64, argv: u64, envp: u64) -> SysResult {
     let path = space().read_user_cstr(mem(), path, 255)?;
     let argv = read_strings(argv)?;
@@ -233,7 +238,9 @@ fn sys_execve(path: u64, argv: u64, envp: u64) -> SysResult {
     p.kstack.tf = task::user_frame(image.entry, image.stack_pointer);
     Ok(0)
 }
+// ANCHOR_END: sys_execve
 
+// ANCHOR: sys_wait4
 fn sys_wait4(pid: i32, status_va: u64, options: i32) -> SysResult {
     if status_va != 0 {
         // Fail before reaping, so a bad pointer loses no child's status.
@@ -260,6 +267,7 @@ fn sys_wait4(pid: i32, status_va: u64, options: i32) -> SysResult {
         }
     }
 }
+// ANCHOR_END: sys_wait4
 
 /// reboot(LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF, code):
 /// only init may, and `code` (our addition) becomes QEMU's exit status.

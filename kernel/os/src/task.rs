@@ -12,8 +12,10 @@ use api::{status, AddressSpace, Errno, Pid, Proc, Procs, RunQueue, State, TrapFr
 
 /// The idle task's "pid", like Linux's swapper (pid 0). It is not in the table.
 pub const IDLE: Pid = 0;
+// ANCHOR: slice
 /// Timer ticks a task may run before another runnable task gets the CPU.
 const SLICE_TICKS: u32 = 5;
+// ANCHOR_END: slice
 
 pub struct Kernel {
     pub procs: Procs,
@@ -77,12 +79,14 @@ pub fn user_frame(entry: u64, stack: u64) -> TrapFrame {
     tf
 }
 
+// ANCHOR: prepare_first_switch
 /// Gets a task that has never run ready for its first `switch_to`: it will
 /// start in `fork_return`, which leaves the kernel through its trap frame.
 pub fn prepare_first_switch(p: &mut Proc) {
     let tf = &p.kstack.tf as *const TrapFrame as u64;
     p.context = unsafe { switch::init_stack(tf, cpu::fork_return as *const () as usize) };
 }
+// ANCHOR_END: prepare_first_switch
 
 pub fn start_init(options: &Options) {
     let copy: fork::CopySpace = if options.cow { cow::share_space } else { fork::copy_space };
@@ -124,6 +128,7 @@ pub fn random_bytes() -> [u8; 16] {
     r
 }
 
+// ANCHOR: schedule
 /// Gives the CPU to the next runnable task. The caller has already put the
 /// current task where it belongs: back on the run queue, asleep, or a zombie.
 pub fn schedule() {
@@ -155,7 +160,9 @@ fn switch(prev: Pid, next: Pid) {
     k.current = next;
     unsafe { switch::switch_to(prev_context, next_context) };
 }
+// ANCHOR_END: schedule
 
+// ANCHOR: idle
 /// The idle task (Linux's swapper, pid 0): runs when no one else can, and
 /// halts the CPU until the next interrupt instead of spinning.
 pub fn idle() -> ! {
@@ -167,7 +174,9 @@ pub fn idle() -> ! {
         }
     }
 }
+// ANCHOR_END: idle
 
+// ANCHOR: sleep_wake
 /// Puts the current task to sleep (the caller has queued it where it will be
 /// woken) and runs someone else until it is woken.
 pub fn sleep() {
@@ -184,7 +193,9 @@ pub fn wake(pid: Pid) {
         k.rq.make_runnable(&mut k.procs, pid);
     }
 }
+// ANCHOR_END: sleep_wake
 
+// ANCHOR: tick
 /// Called HZ times a second by the timer.
 pub fn tick(from_user: bool) {
     let k = kernel();
@@ -209,7 +220,9 @@ pub fn tick(from_user: bool) {
         schedule();
     }
 }
+// ANCHOR_END: tick
 
+// ANCHOR: exit
 /// Ends the current task. Init must not end: like Linux, that is a panic.
 pub fn exit(wait_status: i32) -> ! {
     let k = kernel();
@@ -224,6 +237,7 @@ pub fn exit(wait_status: i32) -> ! {
     schedule();
     unreachable!("a zombie was scheduled");
 }
+// ANCHOR_END: exit
 
 /// Kills the current task, as the signal `sig` would.
 pub fn kill(sig: i32) -> ! {

@@ -11,6 +11,7 @@ const NAMES: [&str; 21] = [
     "alignment check", "machine check", "SIMD error", "virtualization",
 ];
 
+// ANCHOR: trap
 #[unsafe(no_mangle)]
 extern "C" fn trap(tf: &mut TrapFrame) {
     match tf.vector {
@@ -25,6 +26,7 @@ extern "C" fn trap(tf: &mut TrapFrame) {
         v => user_fault(tf, v),
     }
 }
+// ANCHOR_END: trap
 
 /// Page-fault error code bits: P (the page was present) and W (a write).
 const WRITE_TO_PRESENT_PAGE: u64 = 0b11;

@@ -26,6 +26,7 @@ pub mod nr {
     pub use api::abi::{SYS_FREE_FRAMES as FREE_FRAMES, SYS_PROC_LIST as PROC_LIST};
 }
 
+// ANCHOR: syscall
 /// The `syscall` instruction: number in rax, arguments in rdi, rsi, rdx, r10.
 /// The CPU overwrites rcx and r11 (return address and flags).
 pub fn syscall(n: u64, a: [u64; 4]) -> i64 {
@@ -41,6 +42,7 @@ pub fn syscall6(n: u64, a: [u64; 6]) -> i64 {
     }
     ret
 }
+// ANCHOR_END: syscall
 
 pub fn write(fd: i32, buf: &[u8]) -> i64 {
     syscall(nr::WRITE, [fd as u64, buf.as_ptr() as u64, buf.len() as u64, 0])
@@ -58,10 +60,12 @@ pub fn getpid() -> i32 {
 pub fn getppid() -> i32 {
     syscall(nr::GETPPID, [0; 4]) as i32
 }
+// ANCHOR: fork
 /// Returns the child's pid in the parent, 0 in the child, or -errno.
 pub fn fork() -> i32 {
     syscall(nr::FORK, [0; 4]) as i32
 }
+// ANCHOR_END: fork
 pub fn sched_yield() {
     syscall(nr::SCHED_YIELD, [0; 4]);
 }

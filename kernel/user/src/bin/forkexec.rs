@@ -8,6 +8,7 @@ use user::{execve, exit, fork, getpid, getppid, println, wait4, Args, StackStr};
 
 user::main!(main);
 
+// ANCHOR: forkexec
 fn main(_: Args) -> i32 {
     let pid = fork();
     if pid == 0 {
@@ -21,3 +22,4 @@ fn main(_: Args) -> i32 {
     wait4(pid, 0);
     0
 }
+// ANCHOR_END: forkexec

@@ -7,6 +7,7 @@ use user::{execve, exit, fork, getpid, poweroff, println, status, wait4, Args};
 
 user::main!(main);
 
+// ANCHOR: init_main
 fn main(args: Args) -> i32 {
     println!("init: started as pid {}", getpid());
     let Some(cmd) = args.get(1) else {
@@ -30,7 +31,9 @@ fn main(args: Args) -> i32 {
     poweroff(code);
     1
 }
+// ANCHOR_END: init_main
 
+// ANCHOR: spawn
 /// fork + execve: the way every process after init is born.
 fn spawn(cmd: &str, argv: &[&str]) -> i32 {
     let pid = fork();
@@ -43,7 +46,9 @@ fn spawn(cmd: &str, argv: &[&str]) -> i32 {
     }
     pid
 }
+// ANCHOR_END: spawn
 
+// ANCHOR: reap_until
 /// Reaps children (adopted orphans too) until `pid` is among them; returns its status.
 fn reap_until(pid: i32) -> i32 {
     loop {
@@ -53,3 +58,4 @@ fn reap_until(pid: i32) -> i32 {
         }
     }
 }
+// ANCHOR_END: reap_until

@@ -7,6 +7,7 @@ use core::fmt::Write;
 
 user::main!(main);
 
+// ANCHOR: pstree
 fn main(_: Args) -> i32 {
     let mut buf = [ProcInfo::default(); 80];
     let procs = proc_list(&mut buf);
@@ -46,3 +47,4 @@ fn draw(procs: &[ProcInfo], pid: i32, indent: &mut StackStr<512>) {
         draw(procs, child.pid, &mut deeper);
     }
 }
+// ANCHOR_END: pstree
