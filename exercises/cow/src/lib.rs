@@ -1,6 +1,6 @@
 //! Exercise: copy-on-write fork and its page-fault handler.
 //!
-//! Read the chapter "Copy-on-write in the mini-kernel" first. Run the tests
+//! Read the chapter "Exercise: copy-on-write" first. Run the tests
 //! with `cargo test -p cow`; they all fail until you fill in the three
 //! functions. Then boot with `cargo boot --student cow --cow -- cow isolate`.
 #![no_std]

@@ -31,6 +31,7 @@ extern "C" fn trap(tf: &mut TrapFrame) {
 /// Page-fault error code bits: P (the page was present) and W (a write).
 const WRITE_TO_PRESENT_PAGE: u64 = 0b11;
 
+// ANCHOR: copy_on_write
 /// A write hit a read-only page: copy-on-write's fault, unless the page is
 /// truly read-only. Returning resumes the program at the faulting instruction.
 fn copy_on_write(tf: &TrapFrame) {
@@ -45,6 +46,7 @@ fn copy_on_write(tf: &TrapFrame) {
         Err(_) => user_fault(tf, 14),
     }
 }
+// ANCHOR_END: copy_on_write
 
 fn name(vector: u64) -> &'static str {
     NAMES.get(vector as usize).copied().unwrap_or("exception")
