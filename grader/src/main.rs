@@ -1,1 +1,273 @@
-fn main() {}
+//! `cargo grade`: scores exercise pieces with the pristine tests, snapshots
+//! and rubrics of this repository. See book/src/guides/instructor.md.
+
+mod calibrate;
+mod diff;
+mod grade;
+mod host;
+mod limits;
+mod pool;
+mod report;
+mod rubric;
+mod scenario;
+mod tree;
+mod verdict;
+
+use grade::{Grader, Kernels};
+use std::path::{Path, PathBuf};
+use std::process::exit;
+use tree::{Origin, Tree};
+use verdict::Submission;
+
+const USAGE: &str = "\
+usage: cargo grade [MODE] [--piece NAME]... [--timeout-scale X] [--json FILE] [--junit FILE]
+modes:
+  (none)              grade this tree's exercises
+  --solutions         grade the reference solutions (must score 100%)
+  --student PATH      grade a student's checkout with this tree's tests
+  --class DIR         grade every subdirectory of DIR [--csv FILE, default grades.csv]
+  check               every stub fails all its tests, every solution passes them
+  classroom           print the GitHub Classroom autograding config
+exit status: 0 full score (check: all checks hold), 1 otherwise, 2 usage or grader error";
+
+#[derive(Debug, Default)]
+struct Args {
+    mode: Mode,
+    pieces: Vec<String>,
+    scale: Option<f64>,
+    json: Option<String>,
+    junit: Option<String>,
+    csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, PartialEq)]
+enum Mode {
+    #[default]
+    Tree,
+    Solutions,
+    Student(PathBuf),
+    Class(PathBuf),
+    Check,
+    Classroom,
+}
+
+fn usage_error(msg: &str) -> ! {
+    eprintln!("cargo grade: {msg}\n{USAGE}");
+    exit(2)
+}
+
+fn parse_args(mut it: impl Iterator<Item = String>) -> Args {
+    let mut a = Args::default();
+    let value = |it: &mut dyn Iterator<Item = String>, flag: &str| it.next().unwrap_or_else(|| usage_error(&format!("{flag} needs a value")));
+    let set_mode = |a: &mut Args, m: Mode| {
+        if a.mode != Mode::Tree {
+            usage_error("give one mode only");
+        }
+        a.mode = m;
+    };
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--solutions" => set_mode(&mut a, Mode::Solutions),
+            "--student" => set_mode(&mut a, Mode::Student(value(&mut it, "--student").into())),
+            "--class" => set_mode(&mut a, Mode::Class(value(&mut it, "--class").into())),
+            "check" => set_mode(&mut a, Mode::Check),
+            "classroom" => set_mode(&mut a, Mode::Classroom),
+            "--piece" => a.pieces.push(value(&mut it, "--piece")),
+            "--json" => a.json = Some(value(&mut it, "--json")),
+            "--junit" => a.junit = Some(value(&mut it, "--junit")),
+            "--csv" => a.csv = Some(value(&mut it, "--csv").into()),
+            "--timeout-scale" => {
+                let v = value(&mut it, "--timeout-scale");
+                a.scale = Some(v.parse().ok().filter(|s: &f64| *s > 0.0).unwrap_or_else(|| usage_error("--timeout-scale needs a positive number")));
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                exit(0)
+            }
+            other => usage_error(&format!("unknown argument {other:?}")),
+        }
+    }
+    a
+}
+
+fn main() {
+    let args = parse_args(std::env::args().skip(1));
+    let pristine = runner::repo_root();
+    let mut rubrics = rubric::discover(&pristine).unwrap_or_else(|e| fail(&e));
+    if args.mode == Mode::Classroom {
+        print!("{}", classroom(&rubrics));
+        return;
+    }
+    if !args.pieces.is_empty() {
+        if let Some(p) = args.pieces.iter().find(|p| !rubrics.iter().any(|r| &r.piece == *p)) {
+            let known: Vec<&str> = rubrics.iter().map(|r| r.piece.as_str()).collect();
+            usage_error(&format!("no piece {p:?}; the pieces are {}", known.join(", ")));
+        }
+        rubrics.retain(|r| args.pieces.contains(&r.piece));
+    }
+    let _lock = lock(&pristine);
+    let needs_qemu = rubrics.iter().any(rubric::Rubric::is_kernel_piece);
+    let (scale, how) = if needs_qemu { calibrate::scale(args.scale) } else { (args.scale.unwrap_or(1.0), "host tests only") };
+    let human_to_stderr = args.json.as_deref() == Some("-") || args.junit.as_deref() == Some("-");
+    let say = |s: &str| if human_to_stderr { eprint!("{s}") } else { print!("{s}") };
+    let limit = |base: u64| limits::seconds(std::time::Duration::from_secs(base).mul_f64(scale));
+    say(&format!("timeout scale {scale:.2} ({how}): host tests {} s, boots {} s by default\n\n", limit(rubric::DEFAULT_TEST_TIMEOUT), limit(scenario::BOOT_TIMEOUT)));
+    let mut grader = Grader::new(Tree::new(&pristine), rubrics, scale);
+    let grade = |g: &mut Grader, name: &str, origin: Origin, k: Kernels| g.grade(name, &origin, k).unwrap_or_else(|e| fail(&e));
+    let subs: Vec<Submission> = match &args.mode {
+        Mode::Tree => vec![grade(&mut grader, "this tree", Origin::Checkout(pristine.clone()), Kernels::PerPiece)],
+        Mode::Solutions => vec![grade(&mut grader, "solutions", Origin::Solutions, Kernels::Shared)],
+        Mode::Student(path) => {
+            if !path.join("exercises").is_dir() {
+                fail(&format!("{} has no exercises/ directory: not a checkout of the course", path.display()));
+            }
+            vec![grade(&mut grader, &student_name(path), Origin::Checkout(path.clone()), Kernels::PerPiece)]
+        }
+        Mode::Class(dir) => class_members(dir).into_iter().map(|p| grade(&mut grader, &student_name(&p), Origin::Checkout(p), Kernels::PerPiece)).collect(),
+        Mode::Check => {
+            let stubs = grade(&mut grader, "stubs", Origin::Checkout(pristine.clone()), Kernels::PerPiece);
+            let solutions = grade(&mut grader, "solutions", Origin::Solutions, Kernels::Shared);
+            let (text, ok) = check_report(&stubs, &solutions);
+            say(&text);
+            exit(if ok { 0 } else { 1 })
+        }
+        Mode::Classroom => unreachable!("handled above"),
+    };
+    for s in &subs {
+        if subs.len() > 1 {
+            say(&format!("==== {}\n", s.student));
+        }
+        say(&report::submission(s));
+        say("\n");
+    }
+    if let Mode::Class(_) = args.mode {
+        say(&report::class_table(&subs));
+        let csv = args.csv.clone().unwrap_or_else(|| "grades.csv".into());
+        write_out(&csv.to_string_lossy(), &report::class_csv(&subs));
+        say(&format!("wrote {}\n", csv.display()));
+    }
+    if let Some(f) = &args.json {
+        write_out(f, &report::json(&subs));
+    }
+    if let Some(f) = &args.junit {
+        write_out(f, &report::junit(&subs));
+    }
+    exit(if subs.iter().any(|s| !s.errors.is_empty()) {
+        2
+    } else if subs.iter().all(Submission::is_full) {
+        0
+    } else {
+        1
+    })
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("cargo grade: error: {msg}");
+    exit(2)
+}
+
+fn write_out(path: &str, text: &str) {
+    if path == "-" {
+        print!("{text}");
+    } else {
+        std::fs::write(path, text).unwrap_or_else(|e| fail(&format!("{path}: {e}")));
+    }
+}
+
+fn student_name(path: &Path) -> String {
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+fn class_members(dir: &Path) -> Vec<PathBuf> {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| fail(&format!("{}: {e}", dir.display())));
+    let mut members: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    members.sort();
+    if members.is_empty() {
+        fail(&format!("{} has no subdirectories (one per student)", dir.display()));
+    }
+    members
+}
+
+/// Two graders at once would fight over the one grading tree.
+fn lock(pristine: &Path) -> nix::fcntl::Flock<std::fs::File> {
+    let dir = pristine.join("target/grade");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(&format!("{}: {e}", dir.display())));
+    let file = std::fs::File::create(dir.join("lock")).unwrap_or_else(|e| fail(&e.to_string()));
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).unwrap_or_else(|(_, e)| fail(&format!("locking the grading tree: {e}")))
+}
+
+/// Whether every stub fails every one of its items and every solution
+/// passes all of them, piece by piece.
+fn check_report(stubs: &Submission, solutions: &Submission) -> (String, bool) {
+    let mut out = String::new();
+    let mut ok = stubs.errors.is_empty() && solutions.errors.is_empty();
+    for e in stubs.errors.iter().chain(&solutions.errors) {
+        out.push_str(&format!("GRADER ERROR: {e}\n"));
+    }
+    for (stub, sol) in stubs.pieces.iter().zip(&solutions.pieces) {
+        let n = stub.items.len();
+        let good = stub.passed() == 0 && n > 0 && sol.passed() == n;
+        ok &= good;
+        let verdict = if good { "ok" } else { "FAILED" };
+        out.push_str(&format!("{:16} stub passes {}/{n} (want 0), solution passes {}/{n} (want {n})  {verdict}\n", stub.piece, stub.passed(), sol.passed()));
+        for i in stub.items.iter().filter(|i| i.passed) {
+            out.push_str(&format!("    the stub passes {}: it proves nothing\n", i.name));
+        }
+        for i in sol.items.iter().filter(|i| !i.passed) {
+            out.push_str(&format!("    the solution fails {}:\n{}\n", i.name, i.detail.lines().map(|l| format!("        {l}\n")).collect::<String>()));
+        }
+    }
+    let times = |s: &Submission| s.timings.iter().map(|(_, t)| t).sum::<f64>();
+    out.push_str(&format!("check: {} (stubs {:.1} s, solutions {:.1} s)\n", if ok { "all checks hold" } else { "FAILED" }, times(stubs), times(solutions)));
+    (out, ok)
+}
+
+/// GitHub Classroom's autograding config: one entry per piece, worth the
+/// piece's points, passing when the piece scores full marks.
+fn classroom(rubrics: &[rubric::Rubric]) -> String {
+    let tests: Vec<serde_json::Value> = rubrics
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "name": r.piece,
+                "setup": "",
+                "run": format!("cargo grade --piece {}", r.piece),
+                "input": "",
+                "output": "",
+                "comparison": "included",
+                "timeout": 30,
+                "points": r.max_points(),
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({ "tests": tests })).expect("plain data serializes") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Args {
+        parse_args(s.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn arguments_parse() {
+        let a = args("--student /s --piece fork --piece exec --json - --timeout-scale 2.5");
+        assert_eq!(a.mode, Mode::Student("/s".into()));
+        assert_eq!(a.pieces, ["fork", "exec"]);
+        assert_eq!(a.json.as_deref(), Some("-"));
+        assert_eq!(a.scale, Some(2.5));
+        assert_eq!(args("check").mode, Mode::Check);
+        assert_eq!(args("").mode, Mode::Tree);
+    }
+
+    #[test]
+    fn the_classroom_config_in_the_repository_is_current() {
+        let root = runner::repo_root();
+        let rubrics = rubric::discover(&root).unwrap();
+        let file = std::fs::read_to_string(root.join(".github/classroom/autograding.json")).unwrap();
+        assert_eq!(file, classroom(&rubrics), "regenerate it: cargo grade classroom > .github/classroom/autograding.json");
+    }
+}

@@ -3,7 +3,7 @@
 //! tests/snapshots. Pids are deterministic; CPU times are redacted.
 //! After an intended change, review new snapshots with `cargo insta review`.
 
-use runner::{boot, build, BootOptions, BuildOptions, Outcome, Run};
+use runner::{boot, build, transcript, BootOptions, BuildOptions, Outcome, Run};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -16,20 +16,6 @@ fn run(command: &str) -> Run {
     let run = boot(kernel(), &BootOptions::command(command)).expect("QEMU did not start");
     assert_eq!(run.outcome, Outcome::Exited(0), "`{command}` did not end cleanly:\n{}", run.serial);
     run
-}
-
-/// The serial output from init's first line on, with CPU times masked.
-fn transcript(run: &Run) -> String {
-    let from = run.serial.find("init: started").unwrap_or(0);
-    let mut out = String::new();
-    for line in run.serial[from..].lines() {
-        // ps rows ("    2     1 S     0.01 family"): CPU time varies, so mask it.
-        let is_ps_row = line.len() > 23 && line.as_bytes()[19] == b'.' && line[..5].trim().parse::<i32>().is_ok();
-        let line = if is_ps_row { format!("{} ?.??{}", &line[..16], &line[22..]) } else { line.to_string() };
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
 }
 
 #[test]

@@ -1,0 +1,27 @@
+//! Hostile submission: a 100 MB panic message. The test harness prints it
+//! on stdout; the kernel's panic handler sends it to the serial console.
+#![no_std]
+
+use api::{AddressSpace, Errno, Memory, Pid, Procs, RunQueue};
+use core::fmt;
+
+pub type CopySpace = fn(&mut dyn Memory, &AddressSpace) -> Result<AddressSpace, Errno>;
+
+struct Flood;
+
+impl fmt::Display for Flood {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        for _ in 0..100_000_000 / 64 {
+            f.write_str("flood flood flood flood flood flood flood flood flood flood flo\n")?;
+        }
+        Ok(())
+    }
+}
+
+pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: CopySpace) -> Result<Pid, Errno> {
+    panic!("{}", Flood)
+}
+
+pub fn copy_space(_: &mut dyn Memory, _: &AddressSpace) -> Result<AddressSpace, Errno> {
+    panic!("{}", Flood)
+}

@@ -1,0 +1,18 @@
+//! Hostile submission: never returns, on the host or in the kernel.
+#![no_std]
+
+use api::{AddressSpace, Errno, Memory, Pid, Procs, RunQueue};
+
+pub type CopySpace = fn(&mut dyn Memory, &AddressSpace) -> Result<AddressSpace, Errno>;
+
+pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: CopySpace) -> Result<Pid, Errno> {
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+pub fn copy_space(_: &mut dyn Memory, _: &AddressSpace) -> Result<AddressSpace, Errno> {
+    loop {
+        core::hint::spin_loop();
+    }
+}
