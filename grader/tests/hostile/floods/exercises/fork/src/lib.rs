@@ -5,7 +5,7 @@
 use api::{AddressSpace, Errno, Memory, Pid, Procs, RunQueue};
 use core::fmt;
 
-pub type CopySpace = fn(&mut dyn Memory, &AddressSpace) -> Result<AddressSpace, Errno>;
+pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpace, Errno>;
 
 struct Flood;
 
@@ -22,6 +22,6 @@ pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: 
     panic!("{}", Flood)
 }
 
-pub fn copy_space(_: &mut dyn Memory, _: &AddressSpace) -> Result<AddressSpace, Errno> {
+pub fn copy_space(_: &mut dyn Memory, _: &mut AddressSpace) -> Result<AddressSpace, Errno> {
     panic!("{}", Flood)
 }

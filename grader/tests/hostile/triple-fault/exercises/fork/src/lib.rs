@@ -5,7 +5,7 @@
 
 use api::{AddressSpace, Errno, Memory, Pid, Procs, RunQueue};
 
-pub type CopySpace = fn(&mut dyn Memory, &AddressSpace) -> Result<AddressSpace, Errno>;
+pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpace, Errno>;
 
 fn triple_fault() -> ! {
     let empty = [0u16; 5];
@@ -17,6 +17,6 @@ pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: 
     triple_fault()
 }
 
-pub fn copy_space(_: &mut dyn Memory, _: &AddressSpace) -> Result<AddressSpace, Errno> {
+pub fn copy_space(_: &mut dyn Memory, _: &mut AddressSpace) -> Result<AddressSpace, Errno> {
     triple_fault()
 }
