@@ -35,17 +35,10 @@ pub fn build_kernel(tree: &crate::tree::Tree, student: &[String], copy_as: &str)
     Ok(keep)
 }
 
-/// The body of an insta snapshot file: what follows its `---` header.
-pub fn snapshot_body(text: &str) -> Option<&str> {
-    let rest = text.strip_prefix("---\n")?;
-    let end = rest.find("\n---\n")?;
-    Some(&rest[end + 5..])
-}
-
 fn read_snapshot(root: &Path, stem: &str) -> Result<String, String> {
     let path = root.join(SNAPSHOTS).join(format!("{stem}.snap"));
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    snapshot_body(&text).map(str::to_string).ok_or_else(|| format!("{}: not an insta snapshot", path.display()))
+    runner::snapshot_body(&text).map(str::to_string).ok_or_else(|| format!("{}: not an insta snapshot", path.display()))
 }
 
 /// Boots `kernel` for one scenario and judges it. An Err from the outer
@@ -168,8 +161,8 @@ mod tests {
 
     #[test]
     fn snapshot_files_parse_and_exist_for_every_rubric_scenario() {
-        assert_eq!(snapshot_body("---\nsource: x\n---\nbody\n"), Some("body\n"));
-        assert_eq!(snapshot_body("no header"), None);
+        assert_eq!(runner::snapshot_body("---\nsource: x\n---\nbody\n"), Some("body\n"));
+        assert_eq!(runner::snapshot_body("no header"), None);
         let root = runner::repo_root();
         for r in crate::rubric::discover(&root).unwrap() {
             for s in r.scenarios.iter().filter_map(|s| s.snapshot.as_deref()) {

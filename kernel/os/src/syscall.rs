@@ -104,7 +104,8 @@ const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
 /// The pages `addr..addr+len` covers, or `EINVAL` for a range no program
 /// may map: unaligned, empty, or outside user space.
 fn user_pages(addr: u64, len: u64) -> Result<impl Iterator<Item = u64>, Errno> {
-    let end = addr.checked_add(len.next_multiple_of(PAGE_SIZE as u64)).ok_or(Errno::EINVAL)?;
+    let rounded = len.checked_next_multiple_of(PAGE_SIZE as u64).ok_or(Errno::EINVAL)?;
+    let end = addr.checked_add(rounded).ok_or(Errno::EINVAL)?;
     if len == 0 || addr % PAGE_SIZE as u64 != 0 || addr < USER_START || end > USER_END {
         return Err(Errno::EINVAL);
     }
@@ -132,7 +133,9 @@ fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: i64, offset: u64) ->
         };
         if let Err(e) = mapped {
             // Give back what this call mapped, and nothing else.
-            sys_munmap(addr, done as u64 * PAGE_SIZE as u64).ok();
+            if done > 0 {
+                sys_munmap(addr, done as u64 * PAGE_SIZE as u64)?;
+            }
             return Err(e);
         }
     }
@@ -142,9 +145,6 @@ fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: i64, offset: u64) ->
 /// Unmaps every page in the range; each frame loses a reference and is
 /// freed when no one else (a copy-on-write sharer) still holds it.
 fn sys_munmap(addr: u64, len: u64) -> SysResult {
-    if len == 0 {
-        return Ok(0);
-    }
     for va in user_pages(addr, len)? {
         if let Some((frame, _)) = space().unmap(mem(), va) {
             mem().decref(frame);

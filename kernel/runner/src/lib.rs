@@ -262,6 +262,14 @@ pub fn transcript(run: &Run) -> String {
     out
 }
 
+/// The body of an insta snapshot file: what follows its `---` header.
+/// The grader compares transcripts with the scenario snapshots through this.
+pub fn snapshot_body(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("---\n")?;
+    let end = rest.find("\n---\n")?;
+    Some(&rest[end + 5..])
+}
+
 /// isa-debug-exit makes QEMU exit with `(code << 1) | 1`; anything even is
 /// QEMU's own doing: 0 for a reset or triple fault, others for errors.
 pub fn decode_exit(status: i32) -> Outcome {

@@ -58,9 +58,7 @@ fn a_write_to_shared_code_is_still_a_segfault() {
 fn snapshot(name: &str) -> String {
     let path = format!("{}/tests/snapshots/scenarios__{name}.snap", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    // An insta snapshot: a `---` header block, then the body.
-    let body = text.splitn(3, "---\n").nth(2).unwrap_or_else(|| panic!("{path}: not a snapshot"));
-    body.to_string()
+    runner::snapshot_body(&text).unwrap_or_else(|| panic!("{path}: not a snapshot")).to_string()
 }
 
 #[test]

@@ -1,9 +1,10 @@
 //! syscalls: checks the system-call boundary the way a test suite would:
-//! unknown numbers get ENOSYS, bad pointers get EFAULT, never a crash.
+//! unknown numbers get ENOSYS, bad pointers get EFAULT, bad mappings
+//! EINVAL or EEXIST, never a crash.
 #![no_std]
 #![no_main]
 
-use user::{errno_name, getpid, getppid, nr, println, syscall, Args};
+use user::{errno_name, getpid, getppid, mmap_fixed, munmap, nr, println, syscall, syscall6, Args};
 
 user::main!(main);
 
@@ -26,6 +27,14 @@ fn main(_: Args) -> i32 {
         check("write to a bad fd", syscall(nr::WRITE, [7, b"x".as_ptr() as u64, 1, 0]), -9),
         check("getpid is positive", (getpid() > 1) as i64, 1),
         check("getppid is init", getppid() as i64, 1),
+        check("mmap over the program's own code", mmap_fixed(0x40_0000, 4096), -17),
+        check("mmap of the kernel's half", mmap_fixed(0xffff_8000_0000_0000, 4096), -22),
+        check("mmap of a length that wraps", mmap_fixed(0x1000_0000, usize::MAX - 100), -22),
+        check("mmap of an unaligned address", mmap_fixed(0x1000_0001, 4096), -22),
+        check("mmap shared (unsupported)", syscall6(nr::MMAP, [0x1000_0000, 4096, 3, 0x01 | 0x20 | 0x10_0000, -1i64 as u64, 0]), -22),
+        check("munmap of nothing", munmap(0x1000_0000, 0), -22),
+        check("mmap of one fresh page", mmap_fixed(0x1000_0000, 4096), 0x1000_0000),
+        check("munmap of that page", munmap(0x1000_0000, 4096), 0),
     ];
     let failed = results.iter().filter(|ok| !**ok).count();
     println!("syscalls: {} checks, {failed} wrong", results.len());
