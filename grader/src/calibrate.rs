@@ -43,7 +43,11 @@ pub fn scale(explicit: Option<f64>) -> (f64, &'static str) {
     if let Some(s) = explicit {
         return (s, "--timeout-scale");
     }
-    if let Some(s) = std::env::var("QEMU_TIMEOUT_SCALE").ok().and_then(|s| s.parse::<f64>().ok()).filter(|s| *s > 0.0) {
+    if let Some(s) = std::env::var("QEMU_TIMEOUT_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0)
+    {
         return (s, "QEMU_TIMEOUT_SCALE");
     }
     (measure(), "calibrated")

@@ -27,7 +27,13 @@ pub fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     // When the grader runs under `cargo run` or `cargo test`, these describe
     // that build, not the one the grader starts.
-    for var in ["CARGO_TARGET_DIR", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET", "RUSTFLAGS", "CARGO_MAKEFLAGS"] {
+    for var in [
+        "CARGO_TARGET_DIR",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "RUSTFLAGS",
+        "CARGO_MAKEFLAGS",
+    ] {
         c.env_remove(var);
     }
     c
@@ -50,11 +56,18 @@ pub fn build(tree: &Tree, pieces: &[&Rubric]) -> Result<Built, String> {
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
         let src = msg["target"]["src_path"].as_str().unwrap_or_default();
-        let Some(piece) = pieces.iter().find(|r| Path::new(src).starts_with(tree.root.join("exercises").join(&r.piece))) else { continue };
+        let Some(piece) = pieces
+            .iter()
+            .find(|r| Path::new(src).starts_with(tree.root.join("exercises").join(&r.piece)))
+        else {
+            continue;
+        };
         match msg["reason"].as_str() {
             Some("compiler-artifact") => {
                 let tests_dir = tree.root.join("exercises").join(&piece.piece).join("tests");
-                if let (true, Some(exe)) = (Path::new(src).starts_with(&tests_dir), msg["executable"].as_str()) {
+                if let (true, Some(exe)) =
+                    (Path::new(src).starts_with(&tests_dir), msg["executable"].as_str())
+                {
                     built.binaries.entry(piece.piece.clone()).or_default().push(exe.into());
                 }
             }
@@ -69,7 +82,9 @@ pub fn build(tree: &Tree, pieces: &[&Rubric]) -> Result<Built, String> {
         if built.binaries.contains_key(&r.piece) && !rendered.contains_key(&r.piece) {
             continue;
         }
-        let text = rendered.remove(&r.piece).unwrap_or_else(|| String::from_utf8_lossy(&out.stderr).into_owned());
+        let text = rendered
+            .remove(&r.piece)
+            .unwrap_or_else(|| String::from_utf8_lossy(&out.stderr).into_owned());
         built.binaries.remove(&r.piece);
         built.errors.insert(r.piece.clone(), first_lines(&text, ERROR_LINES));
     }
@@ -86,14 +101,23 @@ pub fn first_lines(s: &str, n: usize) -> String {
 }
 
 /// The binary that holds each test, from the binaries' own `--list`.
-fn locate(binaries: &[PathBuf], dir: &Path, timeout: Duration) -> Result<BTreeMap<String, PathBuf>, String> {
+fn locate(
+    binaries: &[PathBuf],
+    dir: &Path,
+    timeout: Duration,
+) -> Result<BTreeMap<String, PathBuf>, String> {
     let mut found = BTreeMap::new();
     for bin in binaries {
         let mut c = test_command(bin, dir);
         c.args(["--list", "--format", "terse"]);
         let listed = limits::run(c, timeout)?;
         if listed.ended != Ended::Exited(0) {
-            return Err(format!("{} --list: {:?}\n{}", bin.display(), listed.ended, first_lines(&listed.stderr, ERROR_LINES)));
+            return Err(format!(
+                "{} --list: {:?}\n{}",
+                bin.display(),
+                listed.ended,
+                first_lines(&listed.stderr, ERROR_LINES)
+            ));
         }
         for name in listed.stdout.lines().filter_map(|l| l.strip_suffix(": test")) {
             found.insert(name.to_string(), bin.clone());
@@ -112,7 +136,12 @@ fn test_command(bin: &Path, dir: &Path) -> Command {
 /// Runs every rubric test of the pieces that built, two at a time. A rubric
 /// test that no binary lists is a mistake in the course: it is returned in
 /// the error list, and the test scores nothing.
-pub fn run(tree: &Tree, rubrics: &[&Rubric], built: &Built, scale: f64) -> (BTreeMap<String, Vec<Item>>, Vec<String>) {
+pub fn run(
+    tree: &Tree,
+    rubrics: &[&Rubric],
+    built: &Built,
+    scale: f64,
+) -> (BTreeMap<String, Vec<Item>>, Vec<String>) {
     let mut jobs = Vec::new();
     let mut errors = Vec::new();
     for r in rubrics {
@@ -160,15 +189,27 @@ fn run_one(bin: &Path, dir: &Path, name: &str, timeout: Duration) -> Result<(), 
 pub fn judge(name: &str, out: &limits::Captured) -> Result<(), String> {
     let ok_line = format!("test {name} ... ok");
     let stdout = out.stdout.lines();
-    let reported = stdout.clone().any(|l| l == ok_line) && stdout.clone().any(|l| l.starts_with("test result: ok. 1 passed;"));
+    let reported = stdout.clone().any(|l| l == ok_line)
+        && stdout.clone().any(|l| l.starts_with("test result: ok. 1 passed;"));
     let both = || format!("{}\n{}", tail(&out.stdout), tail(&out.stderr)).trim().to_string();
     match &out.ended {
         Ended::Exited(0) if reported => Ok(()),
-        Ended::Exited(0) => Err(format!("the test binary exited 0 without reporting `{ok_line}`\n{}", both())),
-        Ended::Exited(code) => Err(failure_message(name, &out.stdout).unwrap_or_else(|| format!("exited with status {code}\n{}", both()))),
-        Ended::Signaled(sig) => Err(format!("crashed: the test process was killed by {sig}\n{}", both())),
-        Ended::TimedOut(t) => Err(format!("timed out after {} s (an endless loop, or waiting for something that never comes)", limits::seconds(*t))),
-        Ended::Flooded => Err(format!("output flood: the test printed more than {} MiB and was stopped", limits::FLOOD_BYTES >> 20)),
+        Ended::Exited(0) => {
+            Err(format!("the test binary exited 0 without reporting `{ok_line}`\n{}", both()))
+        }
+        Ended::Exited(code) => Err(failure_message(name, &out.stdout)
+            .unwrap_or_else(|| format!("exited with status {code}\n{}", both()))),
+        Ended::Signaled(sig) => {
+            Err(format!("crashed: the test process was killed by {sig}\n{}", both()))
+        }
+        Ended::TimedOut(t) => Err(format!(
+            "timed out after {} s (an endless loop, or waiting for something that never comes)",
+            limits::seconds(*t)
+        )),
+        Ended::Flooded => Err(format!(
+            "output flood: the test printed more than {} MiB and was stopped",
+            limits::FLOOD_BYTES >> 20
+        )),
     }
 }
 
@@ -178,7 +219,10 @@ fn failure_message(name: &str, output: &str) -> Option<String> {
     let start = output.find(&header)? + header.len();
     let section = &output[start..];
     let end = section.find("\nfailures:").unwrap_or(section.len());
-    let lines: Vec<&str> = section[..end].lines().filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE")).collect();
+    let lines: Vec<&str> = section[..end]
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+        .collect();
     Some(first_lines(&lines.join("\n"), DETAIL_LINES))
 }
 
@@ -196,13 +240,23 @@ mod tests {
         Captured { ended, stdout: output.into(), stderr: String::new() }
     }
 
-    const PASS: &str = "\nrunning 1 test\ntest forks ... ok\n\ntest result: ok. 1 passed; 0 failed; 0 ignored\n";
+    const PASS: &str =
+        "\nrunning 1 test\ntest forks ... ok\n\ntest result: ok. 1 passed; 0 failed; 0 ignored\n";
 
     #[test]
     fn passing_needs_the_exit_status_and_the_report() {
         assert!(judge("forks", &captured(Ended::Exited(0), PASS)).is_ok());
-        assert!(judge("other", &captured(Ended::Exited(0), PASS)).is_err(), "another test's ok line");
-        assert!(judge("forks", &captured(Ended::Exited(0), "running 0 tests\ntest result: ok. 0 passed;")).is_err());
+        assert!(
+            judge("other", &captured(Ended::Exited(0), PASS)).is_err(),
+            "another test's ok line"
+        );
+        assert!(
+            judge(
+                "forks",
+                &captured(Ended::Exited(0), "running 0 tests\ntest result: ok. 0 passed;")
+            )
+            .is_err()
+        );
         assert!(judge("forks", &captured(Ended::Exited(101), PASS)).is_err());
     }
 
@@ -210,13 +264,26 @@ mod tests {
     fn a_failure_shows_the_assertion() {
         let out = "running 1 test\ntest forks ... FAILED\n\nfailures:\n\n---- forks stdout ----\n\nthread 'forks' panicked at tests/fork.rs:9:5:\nassertion `left == right` failed: child pid\n  left: 0\n right: 3\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n\n\nfailures:\n    forks\n";
         let e = judge("forks", &captured(Ended::Exited(101), out)).unwrap_err();
-        assert_eq!(e, "thread 'forks' panicked at tests/fork.rs:9:5:\nassertion `left == right` failed: child pid\n  left: 0\n right: 3");
+        assert_eq!(
+            e,
+            "thread 'forks' panicked at tests/fork.rs:9:5:\nassertion `left == right` failed: child pid\n  left: 0\n right: 3"
+        );
     }
 
     #[test]
     fn hangs_crashes_and_floods_are_named() {
-        assert!(judge("t", &captured(Ended::TimedOut(Duration::from_secs(7)), "")).unwrap_err().starts_with("timed out after 7 s"));
-        assert!(judge("t", &captured(Ended::Signaled("SIGSEGV".into()), "")).unwrap_err().contains("killed by SIGSEGV"));
-        assert!(judge("t", &captured(Ended::Flooded, PASS)).unwrap_err().starts_with("output flood"));
+        assert!(
+            judge("t", &captured(Ended::TimedOut(Duration::from_secs(7)), ""))
+                .unwrap_err()
+                .starts_with("timed out after 7 s")
+        );
+        assert!(
+            judge("t", &captured(Ended::Signaled("SIGSEGV".into()), ""))
+                .unwrap_err()
+                .contains("killed by SIGSEGV")
+        );
+        assert!(
+            judge("t", &captured(Ended::Flooded, PASS)).unwrap_err().starts_with("output flood")
+        );
     }
 }

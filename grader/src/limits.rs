@@ -85,7 +85,10 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Result<Captured, String> {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             break match (status.code(), status.signal()) {
                 (Some(code), _) => Ended::Exited(code),
-                (None, Some(sig)) => Ended::Signaled(Signal::try_from(sig).map_or(format!("signal {sig}"), |s| s.as_str().to_string())),
+                (None, Some(sig)) => Ended::Signaled(
+                    Signal::try_from(sig)
+                        .map_or(format!("signal {sig}"), |s| s.as_str().to_string()),
+                ),
                 _ => Ended::Exited(-1),
             };
         }
@@ -161,7 +164,10 @@ mod tests {
         let start = Instant::now();
         let c = sh("sleep 100 & sleep 100", 1);
         assert_eq!(c.ended, Ended::TimedOut(Duration::from_secs(1)));
-        assert!(start.elapsed() < Duration::from_secs(5), "the background sleep kept the pipe open");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the background sleep kept the pipe open"
+        );
     }
 
     #[test]
@@ -171,7 +177,11 @@ mod tests {
         assert!(c.stdout.len() <= KEEP_HEAD + KEEP_TAIL + 100);
         let c = sh("yes line | head -c 200000 >&2; echo the-end >&2", 30);
         assert_eq!(c.ended, Ended::Exited(0));
-        assert!(c.stderr.ends_with("the-end\n") && c.stderr.contains("bytes of output dropped"), "{}", c.stderr);
+        assert!(
+            c.stderr.ends_with("the-end\n") && c.stderr.contains("bytes of output dropped"),
+            "{}",
+            c.stderr
+        );
     }
 
     #[test]

@@ -58,7 +58,9 @@ fn usage_error(msg: &str) -> ! {
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Args {
     let mut a = Args::default();
-    let value = |it: &mut dyn Iterator<Item = String>, flag: &str| it.next().unwrap_or_else(|| usage_error(&format!("{flag} needs a value")));
+    let value = |it: &mut dyn Iterator<Item = String>, flag: &str| {
+        it.next().unwrap_or_else(|| usage_error(&format!("{flag} needs a value")))
+    };
     let set_mode = |a: &mut Args, m: Mode| {
         if a.mode != Mode::Tree {
             usage_error("give one mode only");
@@ -78,7 +80,12 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Args {
             "--csv" => a.csv = Some(value(&mut it, "--csv").into()),
             "--timeout-scale" => {
                 let v = value(&mut it, "--timeout-scale");
-                a.scale = Some(v.parse().ok().filter(|s: &f64| *s > 0.0).unwrap_or_else(|| usage_error("--timeout-scale needs a positive number")));
+                a.scale = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|s: &f64| *s > 0.0)
+                        .unwrap_or_else(|| usage_error("--timeout-scale needs a positive number")),
+                );
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -107,25 +114,54 @@ fn main() {
     }
     let _lock = lock(&pristine);
     let needs_qemu = rubrics.iter().any(rubric::Rubric::is_kernel_piece);
-    let (scale, how) = if needs_qemu { calibrate::scale(args.scale) } else { (args.scale.unwrap_or(1.0), "host tests only") };
+    let (scale, how) = if needs_qemu {
+        calibrate::scale(args.scale)
+    } else {
+        (args.scale.unwrap_or(1.0), "host tests only")
+    };
     let human_to_stderr = args.json.as_deref() == Some("-") || args.junit.as_deref() == Some("-");
     let say = |s: &str| if human_to_stderr { eprint!("{s}") } else { print!("{s}") };
     let limit = |base: u64| limits::seconds(std::time::Duration::from_secs(base).mul_f64(scale));
-    say(&format!("timeout scale {scale:.2} ({how}): host tests {} s, boots {} s by default\n\n", limit(rubric::DEFAULT_TEST_TIMEOUT), limit(scenario::BOOT_TIMEOUT)));
+    say(&format!(
+        "timeout scale {scale:.2} ({how}): host tests {} s, boots {} s by default\n\n",
+        limit(rubric::DEFAULT_TEST_TIMEOUT),
+        limit(scenario::BOOT_TIMEOUT)
+    ));
     let mut grader = Grader::new(Tree::new(&pristine), rubrics, scale);
-    let grade = |g: &mut Grader, name: &str, origin: Origin, k: Kernels| g.grade(name, &origin, k).unwrap_or_else(|e| fail(&e));
+    let grade = |g: &mut Grader, name: &str, origin: Origin, k: Kernels| {
+        g.grade(name, &origin, k).unwrap_or_else(|e| fail(&e))
+    };
     let subs: Vec<Submission> = match &args.mode {
-        Mode::Tree => vec![grade(&mut grader, "this tree", Origin::Checkout(pristine.clone()), Kernels::PerPiece)],
-        Mode::Solutions => vec![grade(&mut grader, "solutions", Origin::Solutions, Kernels::Shared)],
+        Mode::Tree => vec![grade(
+            &mut grader,
+            "this tree",
+            Origin::Checkout(pristine.clone()),
+            Kernels::PerPiece,
+        )],
+        Mode::Solutions => {
+            vec![grade(&mut grader, "solutions", Origin::Solutions, Kernels::Shared)]
+        }
         Mode::Student(path) => {
             if !path.join("exercises").is_dir() {
-                fail(&format!("{} has no exercises/ directory: not a checkout of the course", path.display()));
+                fail(&format!(
+                    "{} has no exercises/ directory: not a checkout of the course",
+                    path.display()
+                ));
             }
-            vec![grade(&mut grader, &student_name(path), Origin::Checkout(path.clone()), Kernels::PerPiece)]
+            vec![grade(
+                &mut grader,
+                &student_name(path),
+                Origin::Checkout(path.clone()),
+                Kernels::PerPiece,
+            )]
         }
-        Mode::Class(dir) => class_members(dir).into_iter().map(|p| grade(&mut grader, &student_name(&p), Origin::Checkout(p), Kernels::PerPiece)).collect(),
+        Mode::Class(dir) => class_members(dir)
+            .into_iter()
+            .map(|p| grade(&mut grader, &student_name(&p), Origin::Checkout(p), Kernels::PerPiece))
+            .collect(),
         Mode::Check => {
-            let stubs = grade(&mut grader, "stubs", Origin::Checkout(pristine.clone()), Kernels::PerPiece);
+            let stubs =
+                grade(&mut grader, "stubs", Origin::Checkout(pristine.clone()), Kernels::PerPiece);
             let solutions = grade(&mut grader, "solutions", Origin::Solutions, Kernels::Shared);
             let (text, ok) = check_report(&stubs, &solutions);
             say(&text);
@@ -176,12 +212,15 @@ fn write_out(path: &str, text: &str) {
 
 fn student_name(path: &Path) -> String {
     let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 fn class_members(dir: &Path) -> Vec<PathBuf> {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| fail(&format!("{}: {e}", dir.display())));
-    let mut members: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| fail(&format!("{}: {e}", dir.display())));
+    let mut members: Vec<PathBuf> =
+        entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
     members.sort();
     if members.is_empty() {
         fail(&format!("{} has no subdirectories (one per student)", dir.display()));
@@ -194,7 +233,8 @@ fn lock(pristine: &Path) -> nix::fcntl::Flock<std::fs::File> {
     let dir = pristine.join("target/grade");
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(&format!("{}: {e}", dir.display())));
     let file = std::fs::File::create(dir.join("lock")).unwrap_or_else(|e| fail(&e.to_string()));
-    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).unwrap_or_else(|(_, e)| fail(&format!("locking the grading tree: {e}")))
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .unwrap_or_else(|(_, e)| fail(&format!("locking the grading tree: {e}")))
 }
 
 /// Whether every stub fails every one of its items and every solution
@@ -210,16 +250,30 @@ fn check_report(stubs: &Submission, solutions: &Submission) -> (String, bool) {
         let good = stub.passed() == 0 && n > 0 && sol.passed() == n;
         ok &= good;
         let verdict = if good { "ok" } else { "FAILED" };
-        out.push_str(&format!("{:16} stub passes {}/{n} (want 0), solution passes {}/{n} (want {n})  {verdict}\n", stub.piece, stub.passed(), sol.passed()));
+        out.push_str(&format!(
+            "{:16} stub passes {}/{n} (want 0), solution passes {}/{n} (want {n})  {verdict}\n",
+            stub.piece,
+            stub.passed(),
+            sol.passed()
+        ));
         for i in stub.items.iter().filter(|i| i.passed) {
             out.push_str(&format!("    the stub passes {}: it proves nothing\n", i.name));
         }
         for i in sol.items.iter().filter(|i| !i.passed) {
-            out.push_str(&format!("    the solution fails {}:\n{}\n", i.name, i.detail.lines().map(|l| format!("        {l}\n")).collect::<String>()));
+            out.push_str(&format!(
+                "    the solution fails {}:\n{}\n",
+                i.name,
+                i.detail.lines().map(|l| format!("        {l}\n")).collect::<String>()
+            ));
         }
     }
     let times = |s: &Submission| s.timings.iter().map(|(_, t)| t).sum::<f64>();
-    out.push_str(&format!("check: {} (stubs {:.1} s, solutions {:.1} s)\n", if ok { "all checks hold" } else { "FAILED" }, times(stubs), times(solutions)));
+    out.push_str(&format!(
+        "check: {} (stubs {:.1} s, solutions {:.1} s)\n",
+        if ok { "all checks hold" } else { "FAILED" },
+        times(stubs),
+        times(solutions)
+    ));
     (out, ok)
 }
 
@@ -241,7 +295,9 @@ fn classroom(rubrics: &[rubric::Rubric]) -> String {
             })
         })
         .collect();
-    serde_json::to_string_pretty(&serde_json::json!({ "tests": tests })).expect("plain data serializes") + "\n"
+    serde_json::to_string_pretty(&serde_json::json!({ "tests": tests }))
+        .expect("plain data serializes")
+        + "\n"
 }
 
 #[cfg(test)]
@@ -267,7 +323,12 @@ mod tests {
     fn the_classroom_config_in_the_repository_is_current() {
         let root = runner::repo_root();
         let rubrics = rubric::discover(&root).unwrap();
-        let file = std::fs::read_to_string(root.join(".github/classroom/autograding.json")).unwrap();
-        assert_eq!(file, classroom(&rubrics), "regenerate it: cargo grade classroom > .github/classroom/autograding.json");
+        let file =
+            std::fs::read_to_string(root.join(".github/classroom/autograding.json")).unwrap();
+        assert_eq!(
+            file,
+            classroom(&rubrics),
+            "regenerate it: cargo grade classroom > .github/classroom/autograding.json"
+        );
     }
 }

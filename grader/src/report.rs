@@ -32,10 +32,12 @@ pub fn submission(sub: &Submission) -> String {
         out.push_str(&failures(p));
     }
     for e in &sub.errors {
-        let _ = writeln!(out, "\nGRADER ERROR (a mistake in the course, not in the submission): {e}");
+        let _ =
+            writeln!(out, "\nGRADER ERROR (a mistake in the course, not in the submission): {e}");
     }
     if !sub.timings.is_empty() {
-        let phases: Vec<String> = sub.timings.iter().map(|(phase, s)| format!("{phase} {s:.1} s")).collect();
+        let phases: Vec<String> =
+            sub.timings.iter().map(|(phase, s)| format!("{phase} {s:.1} s")).collect();
         let _ = writeln!(out, "\ntime: {}", phases.join(", "));
     }
     out
@@ -71,15 +73,25 @@ pub fn class_table(subs: &[Submission]) -> String {
     for s in subs {
         let _ = write!(out, "{:width$}", s.student);
         for (p, name) in s.pieces.iter().zip(&pieces) {
-            let _ = write!(out, "  {:>w$}", format!("{}/{}", p.points(), p.max()), w = name.len().max(5));
+            let _ = write!(
+                out,
+                "  {:>w$}",
+                format!("{}/{}", p.points(), p.max()),
+                w = name.len().max(5)
+            );
         }
-        let _ = writeln!(out, "  {:>7}  {:>6.1}", format!("{}/{}", s.points(), s.max()), s.percent());
+        let _ =
+            writeln!(out, "  {:>7}  {:>6.1}", format!("{}/{}", s.points(), s.max()), s.percent());
     }
     out
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 pub fn class_csv(subs: &[Submission]) -> String {
@@ -108,8 +120,13 @@ pub fn json(subs: &[Submission]) -> String {
         max: u32,
         percent: f64,
     }
-    let rows: Vec<Row> = subs.iter().map(|s| Row { sub: s, points: s.points(), max: s.max(), percent: s.percent() }).collect();
-    serde_json::to_string_pretty(&serde_json::json!({ "submissions": rows })).expect("plain data serializes") + "\n"
+    let rows: Vec<Row> = subs
+        .iter()
+        .map(|s| Row { sub: s, points: s.points(), max: s.max(), percent: s.percent() })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({ "submissions": rows }))
+        .expect("plain data serializes")
+        + "\n"
 }
 
 fn xml(s: &str) -> String {
@@ -131,14 +148,31 @@ pub fn junit(subs: &[Submission]) -> String {
     for s in subs {
         for p in &s.pieces {
             let failed = p.items.len() - p.passed();
-            let _ = writeln!(out, "  <testsuite name=\"{}/{}\" tests=\"{}\" failures=\"{failed}\">", xml(&s.student), xml(&p.piece), p.items.len());
+            let _ = writeln!(
+                out,
+                "  <testsuite name=\"{}/{}\" tests=\"{}\" failures=\"{failed}\">",
+                xml(&s.student),
+                xml(&p.piece),
+                p.items.len()
+            );
             for i in &p.items {
                 let name = format!("{} {}", kind(i.kind), i.name);
-                let _ = write!(out, "    <testcase classname=\"{}\" name=\"{}\"", xml(&p.piece), xml(&name));
+                let _ = write!(
+                    out,
+                    "    <testcase classname=\"{}\" name=\"{}\"",
+                    xml(&p.piece),
+                    xml(&name)
+                );
                 if i.passed {
                     out.push_str("/>\n");
                 } else {
-                    let _ = writeln!(out, ">\n      <failure message=\"0/{} points\">{}\n\nhint: {}</failure>\n    </testcase>", i.max, xml(&i.detail), xml(&i.hint));
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"0/{} points\">{}\n\nhint: {}</failure>\n    </testcase>",
+                        i.max,
+                        xml(&i.detail),
+                        xml(&i.hint)
+                    );
                 }
             }
             out.push_str("  </testsuite>\n");
@@ -158,8 +192,19 @@ mod tests {
             Item::new("good", Kind::Test, 2, "h1", Ok(())),
             Item::new("bad", Kind::Scenario, 3, "look <here>", Err("timed out after 15 s".into())),
         ];
-        let piece = PieceScore { piece: "fork".into(), chapter: "kernel/fork.md".into(), items, note: None, warnings: vec![] };
-        Submission { student: "ann, b".into(), pieces: vec![piece], timings: vec![("boots".into(), 1.25)], errors: vec![] }
+        let piece = PieceScore {
+            piece: "fork".into(),
+            chapter: "kernel/fork.md".into(),
+            items,
+            note: None,
+            warnings: vec![],
+        };
+        Submission {
+            student: "ann, b".into(),
+            pieces: vec![piece],
+            timings: vec![("boots".into(), 1.25)],
+            errors: vec![],
+        }
     }
 
     #[test]
@@ -172,7 +217,10 @@ mod tests {
 
     #[test]
     fn csv_quotes_and_totals() {
-        assert_eq!(class_csv(&[sample()]), "student,fork,total,max,percent\n\"ann, b\",2,2,5,40.0\n");
+        assert_eq!(
+            class_csv(&[sample()]),
+            "student,fork,total,max,percent\n\"ann, b\",2,2,5,40.0\n"
+        );
     }
 
     #[test]

@@ -68,7 +68,8 @@ pub struct Scenario {
 
 impl Rubric {
     pub fn max_points(&self) -> u32 {
-        self.tests.iter().map(|t| t.points).sum::<u32>() + self.scenarios.iter().map(|s| s.points).sum::<u32>()
+        self.tests.iter().map(|t| t.points).sum::<u32>()
+            + self.scenarios.iter().map(|s| s.points).sum::<u32>()
     }
 
     pub fn is_kernel_piece(&self) -> bool {
@@ -82,7 +83,12 @@ impl Rubric {
 
 pub fn parse(text: &str) -> Result<Rubric, String> {
     let rubric: Rubric = toml::from_str(text).map_err(|e| e.to_string())?;
-    let mut names: Vec<&str> = rubric.tests.iter().map(|t| t.name.as_str()).chain(rubric.scenarios.iter().map(|s| s.name.as_str())).collect();
+    let mut names: Vec<&str> = rubric
+        .tests
+        .iter()
+        .map(|t| t.name.as_str())
+        .chain(rubric.scenarios.iter().map(|s| s.name.as_str()))
+        .collect();
     names.sort();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
         return Err(format!("{} is listed twice", w[0]));
@@ -101,9 +107,14 @@ pub fn discover(root: &Path) -> Result<Vec<Rubric>, String> {
         let path = entry.map_err(|e| e.to_string())?.path().join("rubric.toml");
         let Ok(text) = std::fs::read_to_string(&path) else { continue };
         let rubric = parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let dir_name = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or_default();
+        let dir_name =
+            path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or_default();
         if rubric.piece != dir_name {
-            return Err(format!("{}: piece = {:?}, but the directory is {dir_name:?}", path.display(), rubric.piece));
+            return Err(format!(
+                "{}: piece = {:?}, but the directory is {dir_name:?}",
+                path.display(),
+                rubric.piece
+            ));
         }
         rubrics.push(rubric);
     }

@@ -20,14 +20,24 @@ pub const SNAPSHOTS: &str = "kernel/runner/tests/snapshots";
 /// own power-off path cannot know it.
 pub fn nonce() -> String {
     let mut bytes = [0u8; 8];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).expect("/dev/urandom");
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .expect("/dev/urandom");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Builds the kernel with `student` pieces from the grading tree's
 /// exercises, and keeps a copy of the image (the next build overwrites it).
-pub fn build_kernel(tree: &crate::tree::Tree, student: &[String], copy_as: &str) -> Result<PathBuf, String> {
-    let opts = runner::BuildOptions { student: student.to_vec(), target_dir: Some(tree.kernel_target.clone()), root: Some(tree.root.clone()) };
+pub fn build_kernel(
+    tree: &crate::tree::Tree,
+    student: &[String],
+    copy_as: &str,
+) -> Result<PathBuf, String> {
+    let opts = runner::BuildOptions {
+        student: student.to_vec(),
+        target_dir: Some(tree.kernel_target.clone()),
+        root: Some(tree.root.clone()),
+    };
     let elf = runner::build(&opts)?;
     let keep = tree.kernel_target.join("images").join(copy_as);
     std::fs::create_dir_all(keep.parent().unwrap()).map_err(|e| e.to_string())?;
@@ -38,17 +48,29 @@ pub fn build_kernel(tree: &crate::tree::Tree, student: &[String], copy_as: &str)
 fn read_snapshot(root: &Path, stem: &str) -> Result<String, String> {
     let path = root.join(SNAPSHOTS).join(format!("{stem}.snap"));
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    runner::snapshot_body(&text).map(str::to_string).ok_or_else(|| format!("{}: not an insta snapshot", path.display()))
+    runner::snapshot_body(&text)
+        .map(str::to_string)
+        .ok_or_else(|| format!("{}: not an insta snapshot", path.display()))
 }
 
 /// Boots `kernel` for one scenario and judges it. An Err from the outer
 /// result is the grader's own trouble (QEMU missing, a snapshot missing).
-pub fn boot(kernel: &Path, s: &Scenario, root: &Path, scale: f64) -> Result<Result<(), String>, String> {
+pub fn boot(
+    kernel: &Path,
+    s: &Scenario,
+    root: &Path,
+    scale: f64,
+) -> Result<Result<(), String>, String> {
     let snapshot = s.snapshot.as_deref().map(|stem| read_snapshot(root, stem)).transpose()?;
     let nonce = nonce();
     let cmdline = format!("{} nonce={nonce} -- {}", s.options, s.command).trim_start().to_string();
     let timeout = Duration::from_secs(BOOT_TIMEOUT).mul_f64(scale);
-    let opts = BootOptions { cmdline, timeout, max_output: MAX_SERIAL, memory_mib: s.memory_mib.unwrap_or(256) };
+    let opts = BootOptions {
+        cmdline,
+        timeout,
+        max_output: MAX_SERIAL,
+        memory_mib: s.memory_mib.unwrap_or(256),
+    };
     let run = runner::boot(kernel, &opts)?;
     Ok(judge(&run, &nonce, snapshot.as_deref(), &s.expect, timeout))
 }
@@ -56,7 +78,13 @@ pub fn boot(kernel: &Path, s: &Scenario, root: &Path, scale: f64) -> Result<Resu
 /// A boot passes when the kernel powered off with status 0 through its own
 /// exit path (the line carries this boot's nonce), and its transcript
 /// matches the snapshot and holds the expected lines in order.
-pub fn judge(run: &Run, nonce: &str, snapshot: Option<&str>, expect: &[String], timeout: Duration) -> Result<(), String> {
+pub fn judge(
+    run: &Run,
+    nonce: &str,
+    snapshot: Option<&str>,
+    expect: &[String],
+    timeout: Duration,
+) -> Result<(), String> {
     if run.outcome != Outcome::Exited(0) {
         return Err(format!("{}\n{}", describe(run, timeout), excerpt(&run.serial)));
     }
@@ -69,15 +97,21 @@ pub fn judge(run: &Run, nonce: &str, snapshot: Option<&str>, expect: &[String], 
     }
     if let Some(expected) = snapshot {
         // The snapshots were recorded without a nonce.
-        let masked = Run { serial: run.serial.replace(&format!(" [{nonce}]"), " []"), ..run.clone() };
-        if let Some(d) = crate::diff::lines(expected.trim_end(), runner::transcript(&masked).trim_end()) {
+        let masked =
+            Run { serial: run.serial.replace(&format!(" [{nonce}]"), " []"), ..run.clone() };
+        if let Some(d) =
+            crate::diff::lines(expected.trim_end(), runner::transcript(&masked).trim_end())
+        {
             return Err(format!("the transcript differs from the snapshot:\n{d}"));
         }
     }
     let mut lines = run.serial.lines();
     for needle in expect {
         if !lines.any(|l| l.contains(needle.as_str())) {
-            return Err(format!("expected a line containing {needle:?} (after the ones before it in the rubric)\n{}", excerpt(&run.serial)));
+            return Err(format!(
+                "expected a line containing {needle:?} (after the ones before it in the rubric)\n{}",
+                excerpt(&run.serial)
+            ));
         }
     }
     Ok(())
@@ -86,16 +120,32 @@ pub fn judge(run: &Run, nonce: &str, snapshot: Option<&str>, expect: &[String], 
 /// The outcome of a failed boot, in words.
 pub fn describe(run: &Run, timeout: Duration) -> String {
     match run.outcome {
-        Outcome::Exited(126) => "init's command was killed by a signal (status 126), expected status 0".into(),
+        Outcome::Exited(126) => {
+            "init's command was killed by a signal (status 126), expected status 0".into()
+        }
         Outcome::Exited(code) => format!("init's command exited with status {code}, expected 0"),
         Outcome::Panicked => {
-            let why = run.serial.lines().find_map(|l| l.split_once("kernel panic: ")).map_or("(no message)", |(_, why)| why);
+            let why = run
+                .serial
+                .lines()
+                .find_map(|l| l.split_once("kernel panic: "))
+                .map_or("(no message)", |(_, why)| why);
             format!("the kernel panicked: {why}")
         }
-        Outcome::Reset => "triple fault: the CPU reset (QEMU stopped without the kernel's exit device)".into(),
-        Outcome::TimedOut => format!("timed out after {} s: the kernel hung, QEMU was killed", crate::limits::seconds(timeout)),
-        Outcome::OutputFlood => format!("output flood: more than {} KiB on the serial console, QEMU was killed", MAX_SERIAL >> 10),
-        Outcome::QemuFailed(code) => format!("QEMU itself failed (status {code}): {}", run.qemu_stderr.trim()),
+        Outcome::Reset => {
+            "triple fault: the CPU reset (QEMU stopped without the kernel's exit device)".into()
+        }
+        Outcome::TimedOut => format!(
+            "timed out after {} s: the kernel hung, QEMU was killed",
+            crate::limits::seconds(timeout)
+        ),
+        Outcome::OutputFlood => format!(
+            "output flood: more than {} KiB on the serial console, QEMU was killed",
+            MAX_SERIAL >> 10
+        ),
+        Outcome::QemuFailed(code) => {
+            format!("QEMU itself failed (status {code}): {}", run.qemu_stderr.trim())
+        }
     }
 }
 
@@ -121,11 +171,18 @@ mod tests {
     use super::*;
 
     fn run(outcome: Outcome, serial: &str) -> Run {
-        Run { outcome, serial: serial.into(), line_times: vec![], elapsed: Duration::from_secs(3), qemu_stderr: String::new() }
+        Run {
+            outcome,
+            serial: serial.into(),
+            line_times: vec![],
+            elapsed: Duration::from_secs(3),
+            qemu_stderr: String::new(),
+        }
     }
 
     const T: Duration = Duration::from_millis(7500);
-    const GOOD: &str = "kernel: hi\ninit: started as pid 1\nhello\nkernel: power off, status 0 [abc]\n";
+    const GOOD: &str =
+        "kernel: hi\ninit: started as pid 1\nhello\nkernel: power off, status 0 [abc]\n";
 
     #[test]
     fn the_nonce_decides_the_pass_line() {
@@ -147,8 +204,14 @@ mod tests {
     #[test]
     fn expected_lines_must_come_in_order() {
         let expect = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(judge(&run(Outcome::Exited(0), GOOD), "abc", None, &expect(&["init", "hello"]), T).is_ok());
-        assert!(judge(&run(Outcome::Exited(0), GOOD), "abc", None, &expect(&["hello", "init"]), T).is_err());
+        assert!(
+            judge(&run(Outcome::Exited(0), GOOD), "abc", None, &expect(&["init", "hello"]), T)
+                .is_ok()
+        );
+        assert!(
+            judge(&run(Outcome::Exited(0), GOOD), "abc", None, &expect(&["hello", "init"]), T)
+                .is_err()
+        );
     }
 
     #[test]
@@ -156,7 +219,10 @@ mod tests {
         assert!(describe(&run(Outcome::Reset, ""), T).starts_with("triple fault"));
         assert!(describe(&run(Outcome::TimedOut, ""), T).starts_with("timed out after 7.5 s"));
         assert!(describe(&run(Outcome::OutputFlood, ""), T).starts_with("output flood"));
-        assert_eq!(describe(&run(Outcome::Panicked, "x\nkernel panic: panicked at a.rs:1: oops\n"), T), "the kernel panicked: panicked at a.rs:1: oops");
+        assert_eq!(
+            describe(&run(Outcome::Panicked, "x\nkernel panic: panicked at a.rs:1: oops\n"), T),
+            "the kernel panicked: panicked at a.rs:1: oops"
+        );
     }
 
     #[test]

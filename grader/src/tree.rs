@@ -44,7 +44,12 @@ pub struct Tree {
 impl Tree {
     pub fn new(pristine: &Path) -> Tree {
         let grade = pristine.join("target/grade");
-        Tree { pristine: pristine.to_path_buf(), root: grade.join("tree"), target: grade.join("target"), kernel_target: grade.join("kernel") }
+        Tree {
+            pristine: pristine.to_path_buf(),
+            root: grade.join("tree"),
+            target: grade.join("target"),
+            kernel_target: grade.join("kernel"),
+        }
     }
 
     /// Makes the grading tree the pristine repository with `overlays`
@@ -78,7 +83,9 @@ impl Tree {
             // dependencies the exercise lacks; a student only edits the files
             // the stub has.
             Origin::Solutions => {
-                for (rel, bytes) in regular_files(&self.pristine.join("solutions").join(piece).join("src"))? {
+                for (rel, bytes) in
+                    regular_files(&self.pristine.join("solutions").join(piece).join("src"))?
+                {
                     if files.contains_key(&rel) {
                         files.insert(rel, bytes);
                     }
@@ -129,7 +136,10 @@ fn walk(base: &Path, rel: &Path, out: &mut BTreeMap<PathBuf, Entry>) -> Result<(
             if fs::metadata(&path).map_err(|e| e.to_string())?.len() > MAX_SOURCE_BYTES * 64 {
                 continue;
             }
-            out.insert(rel, Entry::File(fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?));
+            out.insert(
+                rel,
+                Entry::File(fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?),
+            );
         }
     }
     Ok(())
@@ -169,7 +179,9 @@ fn apply(root: &Path, want: &BTreeMap<PathBuf, Entry>) -> Result<usize, String> 
 
 fn remove(path: &Path) -> Result<(), String> {
     match fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(format!("{}: {e}", path.display())),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("{}: {e}", path.display()))
+        }
         _ => Ok(()),
     }
 }
@@ -225,7 +237,11 @@ mod tests {
         assert_eq!(apply(&root, &want).unwrap(), 3, "one new file, one link, one deletion");
         assert!(!root.join("exercises/fork/src/extra").exists());
         assert_eq!(fs::read(root.join("exercises/fork/src/lib.rs")).unwrap(), b"new");
-        assert_eq!(fs::metadata(root.join("same.txt")).unwrap().modified().unwrap(), mtime, "unchanged bytes keep their mtime");
+        assert_eq!(
+            fs::metadata(root.join("same.txt")).unwrap().modified().unwrap(),
+            mtime,
+            "unchanged bytes keep their mtime"
+        );
         assert_eq!(fs::read_link(root.join("link")).unwrap(), Path::new("same.txt"));
         assert_eq!(apply(&root, &want).unwrap(), 0);
         fs::remove_dir_all(&root).unwrap();
@@ -239,12 +255,16 @@ mod tests {
         let student = scratch("student");
         put(&student, "exercises/fork/src/lib.rs", "mine");
         put(&student, "exercises/fork/tests/fork.rs", "forged");
-        std::os::unix::fs::symlink("/etc/passwd", student.join("exercises/fork/src/passwd.rs")).unwrap();
-        let files = Tree::new(&pristine).sources(&Origin::Checkout(student.clone()), "fork").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", student.join("exercises/fork/src/passwd.rs"))
+            .unwrap();
+        let files =
+            Tree::new(&pristine).sources(&Origin::Checkout(student.clone()), "fork").unwrap();
         let names: Vec<_> = files.keys().map(|p| p.to_str().unwrap()).collect();
         assert_eq!(names, ["given.rs", "lib.rs"]);
         assert_eq!(files[Path::new("lib.rs")], b"mine");
-        let missing = Tree::new(&pristine).sources(&Origin::Checkout(student.join("nowhere")), "fork").unwrap();
+        let missing = Tree::new(&pristine)
+            .sources(&Origin::Checkout(student.join("nowhere")), "fork")
+            .unwrap();
         assert_eq!(missing[Path::new("lib.rs")], b"stub", "a missing piece is the stub");
         fs::remove_dir_all(&pristine).unwrap();
         fs::remove_dir_all(&student).unwrap();

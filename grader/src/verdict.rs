@@ -24,7 +24,15 @@ pub struct Item {
 impl Item {
     pub fn new(name: &str, kind: Kind, max: u32, hint: &str, result: Result<(), String>) -> Item {
         let passed = result.is_ok();
-        Item { name: name.into(), kind, passed, points: if passed { max } else { 0 }, max, detail: result.err().unwrap_or_default(), hint: hint.into() }
+        Item {
+            name: name.into(),
+            kind,
+            passed,
+            points: if passed { max } else { 0 },
+            max,
+            detail: result.err().unwrap_or_default(),
+            hint: hint.into(),
+        }
     }
 }
 

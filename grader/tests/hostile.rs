@@ -35,10 +35,17 @@ fn scratch(name: &str) -> PathBuf {
 fn class() -> PathBuf {
     let dir = scratch("class");
     let repo = repo();
-    for entry in std::fs::read_dir(repo.join("grader/tests/hostile")).unwrap().flatten().filter(|e| e.path().is_dir()) {
+    for entry in std::fs::read_dir(repo.join("grader/tests/hostile"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+    {
         copy_dir(&entry.path(), &dir.join(entry.file_name()));
     }
-    copy_dir(&repo.join("exercises/linux-threads/src"), &dir.join("edits-tests/exercises/linux-threads/src"));
+    copy_dir(
+        &repo.join("exercises/linux-threads/src"),
+        &dir.join("edits-tests/exercises/linux-threads/src"),
+    );
     honest(&dir.join("honest"));
     dir
 }
@@ -51,29 +58,50 @@ fn honest(student: &Path) {
 
 /// Runs the grader; returns its exit code, its JSON report and its terminal output.
 fn grade(args: &[&str]) -> (i32, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_grader")).args(args).args(["--json", "-"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(args)
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON ({e}); stderr:\n{stderr}"));
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON ({e}); stderr:\n{stderr}"));
     (out.status.code().expect("the grader was killed by a signal"), json, stderr)
 }
 
 fn student<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["submissions"].as_array().unwrap().iter().find(|s| s["student"] == name).unwrap_or_else(|| panic!("no student {name}"))
+    report["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["student"] == name)
+        .unwrap_or_else(|| panic!("no student {name}"))
 }
 
 fn piece<'a>(sub: &'a Value, name: &str) -> &'a Value {
-    sub["pieces"].as_array().unwrap().iter().find(|p| p["piece"] == name).unwrap_or_else(|| panic!("no piece {name}"))
+    sub["pieces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["piece"] == name)
+        .unwrap_or_else(|| panic!("no piece {name}"))
 }
 
 /// Every item of `piece` failed, and each failure's detail says `words`.
 fn fails_with(sub: &Value, name: &str, kind: &str, words: &str) {
     let p = piece(sub, name);
-    let items: Vec<&Value> = p["items"].as_array().unwrap().iter().filter(|i| i["kind"] == kind).collect();
+    let items: Vec<&Value> =
+        p["items"].as_array().unwrap().iter().filter(|i| i["kind"] == kind).collect();
     assert!(!items.is_empty(), "{}: no {kind} items in {name}", sub["student"]);
     for i in items {
         assert_eq!(i["passed"], false, "{} {name} {}", sub["student"], i["name"]);
         let detail = i["detail"].as_str().unwrap();
-        assert!(detail.contains(words), "{} {name} {}: want {words:?} in:\n{detail}", sub["student"], i["name"]);
+        assert!(
+            detail.contains(words),
+            "{} {name} {}: want {words:?} in:\n{detail}",
+            sub["student"],
+            i["name"]
+        );
     }
 }
 
@@ -83,7 +111,14 @@ fn hostile_submissions_score_nothing_and_say_why() {
     let csv = dir.join("grades.csv");
     // An explicit scale skips calibration and keeps the hangs short; nothing
     // here needs long to pass, and everything that should fail fails fast.
-    let (code, report, stderr) = grade(&["--class", dir.to_str().unwrap(), "--csv", csv.to_str().unwrap(), "--timeout-scale", "0.5"]);
+    let (code, report, stderr) = grade(&[
+        "--class",
+        dir.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--timeout-scale",
+        "0.5",
+    ]);
     assert_eq!(code, 1, "not a full score, and no grader error:\n{stderr}");
 
     let subs = report["submissions"].as_array().unwrap();
@@ -91,8 +126,23 @@ fn hostile_submissions_score_nothing_and_say_why() {
     for sub in subs {
         for p in sub["pieces"].as_array().unwrap() {
             let honest_piece = sub["student"] == "honest" && p["piece"] == "linux-threads";
-            let want = if honest_piece { p["items"].as_array().unwrap().iter().map(|i| i["max"].as_u64().unwrap()).sum() } else { 0 };
-            assert_eq!(p["items"].as_array().unwrap().iter().map(|i| i["points"].as_u64().unwrap()).sum::<u64>(), want, "{} {}", sub["student"], p["piece"]);
+            let want = if honest_piece {
+                p["items"].as_array().unwrap().iter().map(|i| i["max"].as_u64().unwrap()).sum()
+            } else {
+                0
+            };
+            assert_eq!(
+                p["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["points"].as_u64().unwrap())
+                    .sum::<u64>(),
+                want,
+                "{} {}",
+                sub["student"],
+                p["piece"]
+            );
         }
         assert!(sub["errors"].as_array().unwrap().is_empty(), "{}", sub["errors"]);
     }
@@ -106,11 +156,20 @@ fn hostile_submissions_score_nothing_and_say_why() {
     fails_with(s("panics"), "fork", "scenario", "the kernel panicked: panicked at");
     fails_with(s("triple-fault"), "fork", "test", "killed by SIGSEGV");
     fails_with(s("triple-fault"), "fork", "scenario", "triple fault");
-    fails_with(s("forges-pass"), "fork", "scenario", "never printed its power-off line with this boot's nonce");
+    fails_with(
+        s("forges-pass"),
+        "fork",
+        "scenario",
+        "never printed its power-off line with this boot's nonce",
+    );
     fails_with(s("floods"), "fork", "test", "output flood");
     fails_with(s("floods"), "fork", "scenario", "output flood");
     fails_with(s("edits-tests"), "linux-threads", "test", "not yet implemented");
-    assert_eq!(piece(s("edits-tests"), "linux-threads")["max"], piece(s("honest"), "linux-threads")["max"], "the student's rubric was used");
+    assert_eq!(
+        piece(s("edits-tests"), "linux-threads")["max"],
+        piece(s("honest"), "linux-threads")["max"],
+        "the student's rubric was used"
+    );
     fails_with(s("no-compile"), "linux-pstree", "test", "does not compile");
     let note = piece(s("no-compile"), "linux-pstree")["note"].as_str().unwrap();
     assert!(note.contains("does not compile") && note.contains("mismatched types"), "{note}");
@@ -128,10 +187,27 @@ fn grading_the_same_submission_again_gives_the_same_score() {
     let student = dir.join("honest");
     let scores: Vec<Value> = (0..3)
         .map(|_| {
-            let (code, report, stderr) = grade(&["--student", student.to_str().unwrap(), "--piece", "linux-threads", "--piece", "linux-pstree"]);
+            let (code, report, stderr) = grade(&[
+                "--student",
+                student.to_str().unwrap(),
+                "--piece",
+                "linux-threads",
+                "--piece",
+                "linux-pstree",
+            ]);
             assert_eq!(code, 1, "linux-pstree is the stub:\n{stderr}");
             let pieces = report["submissions"][0]["pieces"].as_array().unwrap();
-            pieces.iter().map(|p| p["items"].as_array().unwrap().iter().map(|i| i["points"].clone()).collect::<Vec<_>>()).collect()
+            pieces
+                .iter()
+                .map(|p| {
+                    p["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|i| i["points"].clone())
+                        .collect::<Vec<_>>()
+                })
+                .collect()
         })
         .collect();
     assert!(scores.iter().all(|s| *s == scores[0]), "{scores:?}");

@@ -39,7 +39,12 @@ pub fn write_fault(mem: &mut dyn Memory, space: &mut AddressSpace, va: u64) -> R
 /// The kernel is about to write `len` bytes at `va` into user memory: break
 /// copy-on-write on every page of that range first, exactly as a write by
 /// the program would. `EFAULT` if any page cannot be written.
-pub fn prepare_user_write(mem: &mut dyn Memory, space: &mut AddressSpace, va: u64, len: usize) -> Result<(), Errno> {
+pub fn prepare_user_write(
+    mem: &mut dyn Memory,
+    space: &mut AddressSpace,
+    va: u64,
+    len: usize,
+) -> Result<(), Errno> {
     let _ = (mem, space, va, len);
     todo!("prepare_user_write: a write fault for every page in the range")
 }

@@ -54,7 +54,11 @@ fn fork_shares_every_frame_and_copies_none() {
     assert_eq!(p.len(), 3, "the parent keeps its pages");
     assert_eq!(c.len(), 3, "the child maps every page of the parent");
     for (pp, cp) in p.iter().zip(&c) {
-        assert_eq!((pp.va, pp.frame), (cp.va, cp.frame), "the child must map the parent's own frame, not a copy");
+        assert_eq!(
+            (pp.va, pp.frame),
+            (cp.va, cp.frame),
+            "the child must map the parent's own frame, not a copy"
+        );
         assert_eq!(mem.refcount(pp.frame), 2, "a frame shared by two spaces has two references");
         assert_eq!(pp.flags, cp.flags, "both sides must see the same permissions");
     }
@@ -93,9 +97,21 @@ fn parent_and_child_stay_isolated_after_writes_on_either_side() {
         for (space, text) in writes {
             store(&mut mem, space, DATA, text).unwrap();
         }
-        assert_eq!(load(&mut mem, &parent, DATA, 9), b"parent=32", "the parent must see only its own write (child first: {child_first})");
-        assert_eq!(load(&mut mem, &child, DATA, 9), b"kidnter=2", "the child must see only its own write (child first: {child_first})");
-        assert_eq!(load(&mut mem, &child, STACK, 5), b"stack", "a page no one wrote stays shared and intact");
+        assert_eq!(
+            load(&mut mem, &parent, DATA, 9),
+            b"parent=32",
+            "the parent must see only its own write (child first: {child_first})"
+        );
+        assert_eq!(
+            load(&mut mem, &child, DATA, 9),
+            b"kidnter=2",
+            "the child must see only its own write (child first: {child_first})"
+        );
+        assert_eq!(
+            load(&mut mem, &child, STACK, 5),
+            b"stack",
+            "a page no one wrote stays shared and intact"
+        );
     }
 }
 
@@ -110,7 +126,11 @@ fn the_parents_cached_writable_entry_is_flushed_at_fork() {
         "the parent's stack page went from writable to read-only: its TLB entry must be flushed"
     );
     store(&mut mem, &mut parent, STACK, b"P").unwrap();
-    assert_eq!(load(&mut mem, &child, STACK, 1), b"S", "the parent wrote through a stale TLB entry into the child's page");
+    assert_eq!(
+        load(&mut mem, &child, STACK, 1),
+        b"S",
+        "the parent wrote through a stale TLB entry into the child's page"
+    );
 }
 
 #[test]
@@ -122,13 +142,21 @@ fn a_copy_drops_one_reference_and_leaves_a_plain_writable_page() {
     store(&mut mem, &mut child, DATA, b"mine").unwrap();
     let copy = frame(&mut mem, &child, DATA);
     assert_ne!(copy, shared, "a page still shared must be copied to a new frame");
-    assert_eq!(mem.refcount(shared), 1, "the child let go of the shared frame: its count must drop to 1");
+    assert_eq!(
+        mem.refcount(shared),
+        1,
+        "the child let go of the shared frame: its count must drop to 1"
+    );
     assert_eq!(mem.refcount(copy), 1);
     let f = flags(&mut mem, &child, DATA);
     assert!(f.contains(Flags::WRITABLE), "the copy must be writable");
     assert!(!f.contains(Flags::COW), "the copy belongs to the child alone: clear its COW mark");
     assert!(f.contains(Flags::NO_EXECUTE), "the copy keeps the page's other permissions");
-    assert_eq!(load(&mut mem, &child, DATA + 4, 5), b"ter=1", "the copy starts with the old contents");
+    assert_eq!(
+        load(&mut mem, &child, DATA + 4, 5),
+        b"ter=1",
+        "the copy starts with the old contents"
+    );
     assert!(mem.flushes.contains(&(child.root(), DATA)), "the entry changed frame: flush it");
 }
 
@@ -141,10 +169,17 @@ fn the_last_sharer_gets_its_page_back_without_a_copy() {
     child.destroy(&mut mem);
     let free = mem.free_frames();
     store(&mut mem, &mut parent, DATA, b"alone").unwrap();
-    assert_eq!(frame(&mut mem, &parent, DATA), shared, "no one else uses the frame: keep it, don't copy");
+    assert_eq!(
+        frame(&mut mem, &parent, DATA),
+        shared,
+        "no one else uses the frame: keep it, don't copy"
+    );
     assert_eq!(mem.free_frames(), free, "reusing the page must not allocate");
     let f = flags(&mut mem, &parent, DATA);
-    assert!(f.contains(Flags::WRITABLE) && !f.contains(Flags::COW), "the page is the parent's alone again: writable, no COW mark");
+    assert!(
+        f.contains(Flags::WRITABLE) && !f.contains(Flags::COW),
+        "the page is the parent's alone again: writable, no COW mark"
+    );
 }
 
 #[test]
@@ -156,11 +191,25 @@ fn kernel_writes_break_copy_on_write_first() {
     assert_eq!(load(&mut mem, &parent, DATA, 7), b"counter");
     // wait4 storing a status into the parent's memory:
     prepare_user_write(&mut mem, &mut parent, DATA + 8, 4).unwrap();
-    parent.write_user(&mut mem, DATA + 8, b"9").expect("after prepare_user_write the page must be writable");
-    assert_eq!(load(&mut mem, &parent, DATA, 9), b"counter=9", "the parent must see the kernel's write (flush the old entry)");
-    assert_eq!(load(&mut mem, &child, DATA, 9), b"counter=1", "the kernel's write must not reach the child");
+    parent
+        .write_user(&mut mem, DATA + 8, b"9")
+        .expect("after prepare_user_write the page must be writable");
+    assert_eq!(
+        load(&mut mem, &parent, DATA, 9),
+        b"counter=9",
+        "the parent must see the kernel's write (flush the old entry)"
+    );
+    assert_eq!(
+        load(&mut mem, &child, DATA, 9),
+        b"counter=1",
+        "the kernel's write must not reach the child"
+    );
     store(&mut mem, &mut child, DATA, b"c").unwrap();
-    assert_eq!(load(&mut mem, &parent, DATA, 9), b"counter=9", "the child's write must not reach the parent");
+    assert_eq!(
+        load(&mut mem, &parent, DATA, 9),
+        b"counter=9",
+        "the child's write must not reach the parent"
+    );
 }
 
 #[test]
@@ -168,12 +217,36 @@ fn kernel_writes_to_bad_ranges_fail_with_efault() {
     let mut mem = SimMemory::new(64);
     let mut parent = program(&mut mem);
     let _child = share_space(&mut mem, &mut parent).unwrap();
-    assert_eq!(prepare_user_write(&mut mem, &mut parent, CODE, 4), Err(Errno::EFAULT), "code is read-only for the kernel too");
-    assert_eq!(prepare_user_write(&mut mem, &mut parent, DATA + 0x2000, 4), Err(Errno::EFAULT), "unmapped");
-    assert_eq!(prepare_user_write(&mut mem, &mut parent, DATA + 0xffe, 4), Err(Errno::EFAULT), "runs into an unmapped page");
-    assert_eq!(prepare_user_write(&mut mem, &mut parent, 0x1000, 4), Err(Errno::EFAULT), "the kernel image");
-    assert_eq!(prepare_user_write(&mut mem, &mut parent, u64::MAX - 2, 4), Err(Errno::EFAULT), "wraps around");
-    assert_eq!(prepare_user_write(&mut mem, &mut parent, STACK + 8, 0), Ok(()), "an empty range needs nothing");
+    assert_eq!(
+        prepare_user_write(&mut mem, &mut parent, CODE, 4),
+        Err(Errno::EFAULT),
+        "code is read-only for the kernel too"
+    );
+    assert_eq!(
+        prepare_user_write(&mut mem, &mut parent, DATA + 0x2000, 4),
+        Err(Errno::EFAULT),
+        "unmapped"
+    );
+    assert_eq!(
+        prepare_user_write(&mut mem, &mut parent, DATA + 0xffe, 4),
+        Err(Errno::EFAULT),
+        "runs into an unmapped page"
+    );
+    assert_eq!(
+        prepare_user_write(&mut mem, &mut parent, 0x1000, 4),
+        Err(Errno::EFAULT),
+        "the kernel image"
+    );
+    assert_eq!(
+        prepare_user_write(&mut mem, &mut parent, u64::MAX - 2, 4),
+        Err(Errno::EFAULT),
+        "wraps around"
+    );
+    assert_eq!(
+        prepare_user_write(&mut mem, &mut parent, STACK + 8, 0),
+        Ok(()),
+        "an empty range needs nothing"
+    );
 }
 
 #[test]
@@ -183,9 +256,17 @@ fn read_only_pages_stay_read_only() {
     let mut child = share_space(&mut mem, &mut parent).unwrap();
     let code = frame(&mut mem, &parent, CODE);
     for space in [&mut parent, &mut child] {
-        assert_eq!(store(&mut mem, space, CODE, b"hack"), Err(Errno::EFAULT), "a write to code is a segfault, not a copy");
+        assert_eq!(
+            store(&mut mem, space, CODE, b"hack"),
+            Err(Errno::EFAULT),
+            "a write to code is a segfault, not a copy"
+        );
     }
-    assert_eq!(write_fault(&mut mem, &mut child, 0x50_0000), Err(Errno::EFAULT), "a fault on an unmapped page is a segfault");
+    assert_eq!(
+        write_fault(&mut mem, &mut child, 0x50_0000),
+        Err(Errno::EFAULT),
+        "a fault on an unmapped page is a segfault"
+    );
     assert_eq!(frame(&mut mem, &child, CODE), code, "the code page is still shared");
     assert_eq!(mem.refcount(code), 2);
     assert!(!flags(&mut mem, &child, CODE).contains(Flags::WRITABLE));
@@ -199,7 +280,11 @@ fn a_failed_copy_gives_enomem_and_changes_nothing() {
     let mut child = share_space(&mut mem, &mut parent).unwrap();
     let shared = frame(&mut mem, &child, DATA);
     mem.leave_free(0);
-    assert_eq!(store(&mut mem, &mut child, DATA, b"x"), Err(Errno::ENOMEM), "no frame for the copy: the process must be told");
+    assert_eq!(
+        store(&mut mem, &mut child, DATA, b"x"),
+        Err(Errno::ENOMEM),
+        "no frame for the copy: the process must be told"
+    );
     assert_eq!(frame(&mut mem, &child, DATA), shared);
     assert_eq!(mem.refcount(shared), 2, "nothing may change when the copy fails");
     assert!(flags(&mut mem, &child, DATA).contains(Flags::COW));
@@ -220,12 +305,23 @@ fn fork_out_of_memory_gives_enomem_and_leaks_nothing() {
             }
             Err(e) => assert_eq!(e, Errno::ENOMEM, "with {spare} free frames"),
         }
-        assert_eq!(mem.free_frames(), spare, "with {spare} free frames: every frame must come back");
+        assert_eq!(
+            mem.free_frames(),
+            spare,
+            "with {spare} free frames: every frame must come back"
+        );
         for page in parent.pages(&mem) {
-            assert_eq!(mem.refcount(page.frame), 1, "with {spare} free frames: the child's references must be dropped");
+            assert_eq!(
+                mem.refcount(page.frame),
+                1,
+                "with {spare} free frames: the child's references must be dropped"
+            );
         }
     }
-    assert!(ok > 0 && ok < 12, "some of these forks must fail for lack of page tables, and some succeed");
+    assert!(
+        ok > 0 && ok < 12,
+        "some of these forks must fail for lack of page tables, and some succeed"
+    );
 }
 
 /// Every frame's count must equal the number of live spaces that map it.

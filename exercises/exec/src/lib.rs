@@ -73,7 +73,13 @@ pub struct Image {
 /// Errors: `E2BIG`, `ENOEXEC`, and `ENOMEM` when `mem.alloc()` or a page
 /// table runs out. On any error, every frame taken must be given back:
 /// [`AddressSpace::destroy`] frees a half-built space and all it maps.
-pub fn load(mem: &mut dyn Memory, elf: &[u8], argv: &[&[u8]], envp: &[&[u8]], random: [u8; 16]) -> Result<Image, Errno> {
+pub fn load(
+    mem: &mut dyn Memory,
+    elf: &[u8],
+    argv: &[&[u8]],
+    envp: &[&[u8]],
+    random: [u8; 16],
+) -> Result<Image, Errno> {
     let _ = (mem, elf, argv, envp, random);
     todo!("load: check the ELF, map its segments, build the initial stack")
 }

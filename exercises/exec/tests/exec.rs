@@ -9,7 +9,7 @@ mod elf;
 use api::sim::SimMemory;
 use api::{Errno, Flags, Memory, USER_START};
 use elf::*;
-use exec::{load, Image, ARG_MAX, STACK_SIZE, STACK_TOP};
+use exec::{ARG_MAX, Image, STACK_SIZE, STACK_TOP, load};
 
 const AT_NULL: u64 = 0;
 const AT_PHDR: u64 = 3;
@@ -28,9 +28,13 @@ const EXIT0: [u8; 9] = [0xb8, 0x3c, 0x00, 0x00, 0x00, 0x31, 0xff, 0x0f, 0x05];
 /// A program laid out like a small static executable: code in a read-execute
 /// segment, initialised data and bss in a read-write one.
 fn program() -> ElfFile {
-    ElfFile::exec(TEXT)
-        .load(PF_R | PF_X, 0x1000, TEXT, &EXIT0, EXIT0.len() as u64)
-        .load(PF_R | PF_W, 0x2000, DATA, b"counter=1", 0x100)
+    ElfFile::exec(TEXT).load(PF_R | PF_X, 0x1000, TEXT, &EXIT0, EXIT0.len() as u64).load(
+        PF_R | PF_W,
+        0x2000,
+        DATA,
+        b"counter=1",
+        0x100,
+    )
 }
 
 fn load_ok(mem: &mut SimMemory, file: &ElfFile, argv: &[&[u8]], envp: &[&[u8]]) -> Image {
@@ -62,7 +66,11 @@ fn accepted(bytes: &[u8], what: &str) {
 /// Destroying the image must give back every frame the load took.
 fn destroy(mem: &mut SimMemory, image: Image, free_before: usize) {
     image.space.destroy(mem);
-    assert_eq!(mem.free_frames(), free_before, "some frames the load took are not in the address space");
+    assert_eq!(
+        mem.free_frames(),
+        free_before,
+        "some frames the load took are not in the address space"
+    );
 }
 
 fn read(mem: &mut SimMemory, image: &Image, va: u64, len: usize) -> Vec<u8> {
@@ -131,7 +139,9 @@ fn stack(mem: &mut SimMemory, image: &Image) -> Stack {
         auxv.push((key, value));
         assert!(auxv.len() < 100, "auxv has no AT_NULL at its end");
     }
-    let mut cstr = |p: u64| image.space.read_user_cstr(mem, p, ARG_MAX).expect("a string pointer points at no string");
+    let mut cstr = |p: u64| {
+        image.space.read_user_cstr(mem, p, ARG_MAX).expect("a string pointer points at no string")
+    };
     let argv = argv_ptrs.iter().map(|&p| cstr(p)).collect();
     let envp = envp_ptrs.iter().map(|&p| cstr(p)).collect();
     Stack { argv, argv_ptrs, envp, auxv, end: at }
@@ -153,7 +163,11 @@ fn segment_bytes_land_at_p_vaddr() {
     assert_eq!(read(&mut mem, &image, TEXT, 0x40), code);
     assert_eq!(read(&mut mem, &image, DATA, 16), b"initialised data");
     assert_eq!(read(&mut mem, &image, 0x80_0f80, 0x100), [0x5a; 0x100]);
-    assert_eq!(read(&mut mem, &image, 0x80_0000, 0xf80), [0; 0xf80], "bytes before the segment's start are not the segment's");
+    assert_eq!(
+        read(&mut mem, &image, 0x80_0000, 0xf80),
+        [0; 0xf80],
+        "bytes before the segment's start are not the segment's"
+    );
     destroy(&mut mem, image, free);
 }
 
@@ -191,7 +205,11 @@ fn permissions_follow_p_flags() {
     assert_eq!(perms(&mut mem, TEXT), (false, false), "code: read and execute");
     assert_eq!(perms(&mut mem, 0x50_0000), (false, true), "constants: read only");
     assert_eq!(perms(&mut mem, DATA), (true, true), "data: read and write, never execute");
-    assert_eq!(perms(&mut mem, DATA + 0x1000), (true, true), "bss pages get the segment's permissions");
+    assert_eq!(
+        perms(&mut mem, DATA + 0x1000),
+        (true, true),
+        "bss pages get the segment's permissions"
+    );
 }
 
 #[test]
@@ -205,9 +223,14 @@ fn segments_sharing_a_page_share_one_frame() {
         .put(0x1100, &[0xaa; 0x700])
         .load(PF_R | PF_W, 0x1800, TEXT + 0x800, b"data", 0x900);
     let image = load_ok(&mut mem, &file, &[b"prog"], &[]);
-    let below_stack: Vec<_> = image.space.pages(&mem).into_iter().filter(|p| p.va < STACK_TOP - STACK_SIZE).collect();
+    let below_stack: Vec<_> =
+        image.space.pages(&mem).into_iter().filter(|p| p.va < STACK_TOP - STACK_SIZE).collect();
     let vas: Vec<u64> = below_stack.iter().map(|p| p.va).collect();
-    assert_eq!(vas, [TEXT, TEXT + 0x1000], "two segments in three pages' worth of addresses need two pages");
+    assert_eq!(
+        vas,
+        [TEXT, TEXT + 0x1000],
+        "two segments in three pages' worth of addresses need two pages"
+    );
     let shared = flags(&mut mem, &image, TEXT);
     assert!(shared.contains(Flags::WRITABLE), "the shared page must let the data be written");
     assert!(!shared.contains(Flags::NO_EXECUTE), "the shared page must let the code run");
@@ -215,7 +238,10 @@ fn segments_sharing_a_page_share_one_frame() {
     assert_eq!(read(&mut mem, &image, TEXT + 0x100, 0x700), [0; 0x700]);
     assert_eq!(read(&mut mem, &image, TEXT + 0x800, 4), b"data");
     let next = flags(&mut mem, &image, TEXT + 0x1000);
-    assert!(next.contains(Flags::WRITABLE) && next.contains(Flags::NO_EXECUTE), "a page of data alone stays NX");
+    assert!(
+        next.contains(Flags::WRITABLE) && next.contains(Flags::NO_EXECUTE),
+        "a page of data alone stays NX"
+    );
     destroy(&mut mem, image, free);
 }
 
@@ -227,7 +253,14 @@ fn tiny_exit_program_starts_at_its_entry() {
     let code_at = EHDR64 + PHDR64;
     let file = ElfFile::exec(base + code_at);
     let size = code_at + EXIT0.len() as u64;
-    let file = file.put(code_at, &EXIT0).phdr(Phdr { p_type: PT_LOAD, flags: PF_R | PF_X, offset: 0, vaddr: base, filesz: size, memsz: size });
+    let file = file.put(code_at, &EXIT0).phdr(Phdr {
+        p_type: PT_LOAD,
+        flags: PF_R | PF_X,
+        offset: 0,
+        vaddr: base,
+        filesz: size,
+        memsz: size,
+    });
     let mut mem = SimMemory::new(256);
     let image = load_ok(&mut mem, &file, &[b"/bin/true"], &[]);
     assert_eq!(image.entry, 0x40_0078);
@@ -257,15 +290,40 @@ fn auxv_describes_the_program() {
     let with_headers = ElfFile::exec(0x40_0000 + code_at as u64)
         .load(PF_R | PF_X, 0, 0x40_0000, &header_page, header_page.len() as u64)
         .load(PF_R | PF_W, 0x1000, 0x40_1000, b"data", 0x10)
-        .phdr(Phdr { p_type: PT_GNU_STACK, flags: PF_R | PF_W, offset: 0, vaddr: 0, filesz: 0, memsz: 0 });
+        .phdr(Phdr {
+            p_type: PT_GNU_STACK,
+            flags: PF_R | PF_W,
+            offset: 0,
+            vaddr: 0,
+            filesz: 0,
+            memsz: 0,
+        });
     let mut with_pt_phdr = with_headers.clone();
-    with_pt_phdr.phdrs.insert(0, Phdr { p_type: PT_PHDR, flags: PF_R, offset: EHDR64, vaddr: 0x40_0000 + EHDR64, filesz: 4 * PHDR64, memsz: 4 * PHDR64 });
+    with_pt_phdr.phdrs.insert(
+        0,
+        Phdr {
+            p_type: PT_PHDR,
+            flags: PF_R,
+            offset: EHDR64,
+            vaddr: 0x40_0000 + EHDR64,
+            filesz: 4 * PHDR64,
+            memsz: 4 * PHDR64,
+        },
+    );
     // Here the headers are in the second segment, not the first.
-    let headers_later = ElfFile::exec(TEXT)
-        .load(PF_R | PF_X, 0x1000, TEXT, &EXIT0, 0x10)
-        .load(PF_R, 0, 0x80_0000, &[0; 0x100], 0x100);
+    let headers_later = ElfFile::exec(TEXT).load(PF_R | PF_X, 0x1000, TEXT, &EXIT0, 0x10).load(
+        PF_R,
+        0,
+        0x80_0000,
+        &[0; 0x100],
+        0x100,
+    );
 
-    for (what, file) in [("no PT_PHDR", with_headers), ("PT_PHDR", with_pt_phdr), ("headers in the 2nd segment", headers_later)] {
+    for (what, file) in [
+        ("no PT_PHDR", with_headers),
+        ("PT_PHDR", with_pt_phdr),
+        ("headers in the 2nd segment", headers_later),
+    ] {
         let mut mem = SimMemory::new(256);
         let bytes = file.bytes();
         let image = load_ok(&mut mem, &file, &[b"prog"], &[b"A=1"]);
@@ -277,7 +335,11 @@ fn auxv_describes_the_program() {
         assert_eq!(s.aux(AT_ENTRY), file.entry, "{what}");
         assert_eq!(image.entry, file.entry, "{what}");
         let phdrs = read(&mut mem, &image, s.aux(AT_PHDR), (phnum * PHDR64) as usize);
-        assert_eq!(phdrs, bytes[EHDR64 as usize..][..phdrs.len()], "{what}: AT_PHDR must point at the program headers in memory");
+        assert_eq!(
+            phdrs,
+            bytes[EHDR64 as usize..][..phdrs.len()],
+            "{what}: AT_PHDR must point at the program headers in memory"
+        );
         assert_eq!(read(&mut mem, &image, s.aux(AT_RANDOM), 16), RANDOM, "{what}: AT_RANDOM");
     }
 }
@@ -292,8 +354,15 @@ fn stack_is_mapped_nx_and_sp_is_aligned() {
             let (argv, envp) = (&words[..argc], &words[5 - envc..]);
             let image = load_ok(&mut mem, &program(), argv, envp);
             let sp = image.stack_pointer;
-            assert_eq!(sp % 16, 0, "rsp must be 16-byte aligned at _start (argc {argc}, envc {envc})");
-            assert!((STACK_TOP - STACK_SIZE..STACK_TOP).contains(&sp), "sp {sp:#x} is outside the stack");
+            assert_eq!(
+                sp % 16,
+                0,
+                "rsp must be 16-byte aligned at _start (argc {argc}, envc {envc})"
+            );
+            assert!(
+                (STACK_TOP - STACK_SIZE..STACK_TOP).contains(&sp),
+                "sp {sp:#x} is outside the stack"
+            );
             let s = stack(&mut mem, &image);
             assert_eq!(s.argv, argv);
             assert_eq!(s.envp, envp);
@@ -301,12 +370,28 @@ fn stack_is_mapped_nx_and_sp_is_aligned() {
                 assert!(p >= s.end && p < STACK_TOP, "strings live above the tables: {p:#x}");
             }
             let r = s.aux(AT_RANDOM);
-            assert!(r >= s.end && r + 16 <= STACK_TOP, "the random bytes live above the tables: {r:#x}");
-            let stack_pages: Vec<_> = image.space.pages(&mem).into_iter().filter(|p| p.va >= STACK_TOP - STACK_SIZE).collect();
-            assert_eq!(stack_pages.len() as u64, STACK_SIZE / 4096, "the whole stack is mapped, and nothing above it");
+            assert!(
+                r >= s.end && r + 16 <= STACK_TOP,
+                "the random bytes live above the tables: {r:#x}"
+            );
+            let stack_pages: Vec<_> = image
+                .space
+                .pages(&mem)
+                .into_iter()
+                .filter(|p| p.va >= STACK_TOP - STACK_SIZE)
+                .collect();
+            assert_eq!(
+                stack_pages.len() as u64,
+                STACK_SIZE / 4096,
+                "the whole stack is mapped, and nothing above it"
+            );
             for p in &stack_pages {
                 assert!(p.va < STACK_TOP);
-                assert!(p.flags.contains(Flags::WRITABLE | Flags::NO_EXECUTE | Flags::USER), "stack page {:#x}", p.va);
+                assert!(
+                    p.flags.contains(Flags::WRITABLE | Flags::NO_EXECUTE | Flags::USER),
+                    "stack page {:#x}",
+                    p.va
+                );
             }
             destroy(&mut mem, image, free);
         }
@@ -321,7 +406,11 @@ fn not_an_elf_is_enoexec() {
     refused(b"#!/bin/sh\necho hi\n", Errno::ENOEXEC, "a script");
     refused(b"\x7fELF", Errno::ENOEXEC, "just the magic");
     refused(&good[..40], Errno::ENOEXEC, "a file cut inside the ELF header");
-    refused(&good[..(EHDR64 + PHDR64 + 10) as usize], Errno::ENOEXEC, "a file cut inside the program headers");
+    refused(
+        &good[..(EHDR64 + PHDR64 + 10) as usize],
+        Errno::ENOEXEC,
+        "a file cut inside the program headers",
+    );
     let mut f = program();
     f.phnum = Some(200);
     refused(&f.bytes(), Errno::ENOEXEC, "more program headers than the file holds");
@@ -345,19 +434,32 @@ fn wrong_kind_of_elf_is_enoexec() {
         f.machine = machine;
         refused(&f.bytes(), Errno::ENOEXEC, what);
     }
-    for (e_type, what) in [(ET_DYN, "ET_DYN: a PIE or shared object"), (ET_REL, "ET_REL: an object file")] {
+    for (e_type, what) in
+        [(ET_DYN, "ET_DYN: a PIE or shared object"), (ET_REL, "ET_REL: an object file")]
+    {
         let mut f = program();
         f.e_type = e_type;
         refused(&f.bytes(), Errno::ENOEXEC, what);
     }
     let interp = b"/lib64/ld-linux-x86-64.so.2\0";
-    let f = program().put(0x800, interp).phdr(Phdr { p_type: PT_INTERP, flags: PF_R, offset: 0x800, vaddr: 0, filesz: interp.len() as u64, memsz: 0 });
+    let f = program().put(0x800, interp).phdr(Phdr {
+        p_type: PT_INTERP,
+        flags: PF_R,
+        offset: 0x800,
+        vaddr: 0,
+        filesz: interp.len() as u64,
+        memsz: 0,
+    });
     refused(&f.bytes(), Errno::ENOEXEC, "PT_INTERP: needs a dynamic loader");
 }
 
 /// Our good code segment, then a second segment from `bad`.
 fn then(bad: Phdr) -> Vec<u8> {
-    ElfFile::exec(TEXT).load(PF_R | PF_X, 0x1000, TEXT, &EXIT0, 0x10).put(0x2000, &[0x77; 0x2000]).phdr(bad).bytes()
+    ElfFile::exec(TEXT)
+        .load(PF_R | PF_X, 0x1000, TEXT, &EXIT0, 0x10)
+        .put(0x2000, &[0x77; 0x2000])
+        .phdr(bad)
+        .bytes()
 }
 
 fn data(offset: u64, vaddr: u64, filesz: u64, memsz: u64) -> Phdr {
@@ -369,10 +471,29 @@ fn bad_segment_is_enoexec_and_leaks_nothing() {
     accepted(&then(data(0x2000, DATA, 0x2000, 0x2000)), "a good second segment");
 
     refused(&then(data(0x2000, DATA, 0x200, 0x100)), Errno::ENOEXEC, "p_filesz > p_memsz");
-    refused(&then(data(0x2000, DATA, 0x2001, 0x3000)), Errno::ENOEXEC, "file bytes past the end of the file");
-    refused(&then(data(0x3000, DATA, u64::MAX - 0x2000, u64::MAX - 0x2000)), Errno::ENOEXEC, "p_offset + p_filesz overflows");
-    refused(&then(data(0x2010, DATA, 0x100, 0x100)), Errno::ENOEXEC, "p_vaddr and p_offset disagree mod 4096");
-    let no_load = ElfFile::exec(TEXT).phdr(Phdr { p_type: PT_GNU_STACK, flags: PF_R | PF_W, offset: 0, vaddr: 0, filesz: 0, memsz: 0 });
+    refused(
+        &then(data(0x2000, DATA, 0x2001, 0x3000)),
+        Errno::ENOEXEC,
+        "file bytes past the end of the file",
+    );
+    refused(
+        &then(data(0x3000, DATA, u64::MAX - 0x2000, u64::MAX - 0x2000)),
+        Errno::ENOEXEC,
+        "p_offset + p_filesz overflows",
+    );
+    refused(
+        &then(data(0x2010, DATA, 0x100, 0x100)),
+        Errno::ENOEXEC,
+        "p_vaddr and p_offset disagree mod 4096",
+    );
+    let no_load = ElfFile::exec(TEXT).phdr(Phdr {
+        p_type: PT_GNU_STACK,
+        flags: PF_R | PF_W,
+        offset: 0,
+        vaddr: 0,
+        filesz: 0,
+        memsz: 0,
+    });
     refused(&no_load.bytes(), Errno::ENOEXEC, "no PT_LOAD at all");
 }
 
@@ -390,14 +511,21 @@ fn segment_outside_user_space_is_enoexec() {
     for (vaddr, memsz, what) in cases {
         refused(&then(data(0x2000 + vaddr % 0x1000, vaddr, 0x10, memsz)), Errno::ENOEXEC, what);
     }
-    accepted(&then(data(0x2000, STACK_TOP - STACK_SIZE - 0x1000, 0x10, 0x1000)), "a segment ending right below the stack");
+    accepted(
+        &then(data(0x2000, STACK_TOP - STACK_SIZE - 0x1000, 0x10, 0x1000)),
+        "a segment ending right below the stack",
+    );
 }
 
 #[test]
 fn overlapping_segments_are_enoexec() {
     refused(&then(data(0x2000, TEXT, 0x10, 0x10)), Errno::ENOEXEC, "the same addresses twice");
     refused(&then(data(0x200f, TEXT + 0xf, 0x10, 0x10)), Errno::ENOEXEC, "one byte in common");
-    refused(&then(data(0x2000, TEXT - 0x1000, 0x10, 0x1001)), Errno::ENOEXEC, "bss running over the next segment");
+    refused(
+        &then(data(0x2000, TEXT - 0x1000, 0x10, 0x1001)),
+        Errno::ENOEXEC,
+        "bss running over the next segment",
+    );
     accepted(&then(data(0x2010, TEXT + 0x10, 0x10, 0x10)), "segments that only touch");
 }
 
@@ -426,18 +554,34 @@ fn too_many_argument_bytes_is_e2big() {
     let exact = vec![b'x'; ARG_MAX - fixed - 1];
     let mut mem = SimMemory::new(256);
     let image = load_ok(&mut mem, &program(), &[b"prog", &exact], &[b"A=1"]);
-    assert_eq!(stack(&mut mem, &image).argv[1].len(), exact.len(), "exactly ARG_MAX bytes must fit");
+    assert_eq!(
+        stack(&mut mem, &image).argv[1].len(),
+        exact.len(),
+        "exactly ARG_MAX bytes must fit"
+    );
 
     let over = vec![b'x'; exact.len() + 1];
     let mut mem = SimMemory::new(256);
     let free = mem.free_frames();
-    assert_eq!(load(&mut mem, &program().bytes(), &[b"prog", &over], &[b"A=1"], RANDOM).err(), Some(Errno::E2BIG), "ARG_MAX + 1");
+    assert_eq!(
+        load(&mut mem, &program().bytes(), &[b"prog", &over], &[b"A=1"], RANDOM).err(),
+        Some(Errno::E2BIG),
+        "ARG_MAX + 1"
+    );
     assert_eq!(mem.free_frames(), free);
     // The pointers count too: 4000 empty strings are 4000 bytes of strings
     // but over 32000 bytes of pointers.
     let many = vec![&b""[..]; 4000];
-    assert_eq!(load(&mut mem, &program().bytes(), &many, &[], RANDOM).err(), Some(Errno::E2BIG), "pointers count against ARG_MAX");
-    assert_eq!(load(&mut mem, &program().bytes(), &[b"prog"], &many, RANDOM).err(), Some(Errno::E2BIG), "envp counts against ARG_MAX");
+    assert_eq!(
+        load(&mut mem, &program().bytes(), &many, &[], RANDOM).err(),
+        Some(Errno::E2BIG),
+        "pointers count against ARG_MAX"
+    );
+    assert_eq!(
+        load(&mut mem, &program().bytes(), &[b"prog"], &many, RANDOM).err(),
+        Some(Errno::E2BIG),
+        "envp counts against ARG_MAX"
+    );
     assert_eq!(mem.free_frames(), free);
 }
 
@@ -448,7 +592,11 @@ fn out_of_memory_is_enomem_and_leaks_nothing() {
     let free = mem.free_frames();
     let image = load(&mut mem, &bytes, &[b"prog"], &[b"A=1"], RANDOM).expect("enough memory");
     let needed = free - mem.free_frames();
-    assert!(needed > (STACK_SIZE / 4096) as usize, "the stack alone takes {} frames; the load took {needed}", STACK_SIZE / 4096);
+    assert!(
+        needed > (STACK_SIZE / 4096) as usize,
+        "the stack alone takes {} frames; the load took {needed}",
+        STACK_SIZE / 4096
+    );
     image.space.destroy(&mut mem);
     // Run out at every single allocation the load makes.
     for left in 0..needed {

@@ -22,7 +22,13 @@ pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpa
 ///
 /// Errors: `EAGAIN` when the task table is full, `ENOMEM` when memory runs out.
 /// On error nothing may have changed: no frame lost, no task added.
-pub fn fork(procs: &mut Procs, mem: &mut dyn Memory, rq: &mut dyn RunQueue, parent: Pid, copy: CopySpace) -> Result<Pid, Errno> {
+pub fn fork(
+    procs: &mut Procs,
+    mem: &mut dyn Memory,
+    rq: &mut dyn RunQueue,
+    parent: Pid,
+    copy: CopySpace,
+) -> Result<Pid, Errno> {
     let _ = (procs, mem, rq, parent, copy);
     todo!("fork: allocate a pid, copy the parent, make the child runnable")
 }

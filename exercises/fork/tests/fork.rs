@@ -2,7 +2,7 @@
 //! `cargo test -p fork` and against the reference with `cargo test -p fork-solution`.
 
 use api::sim::Machine;
-use api::{Errno, Flags, Memory, State, NPROC};
+use api::{Errno, Flags, Memory, NPROC, State};
 use fork::{copy_space, fork};
 
 const CODE: u64 = 0x40_0000;
@@ -39,7 +39,11 @@ fn child_sees_zero_parent_gets_child_pid() {
     let child = m.procs.get(c).expect("the child is in the task table");
     assert_eq!(child.pid, c);
     assert_eq!(child.kstack.tf.rax, 0, "the child must see 0 as fork's return value");
-    assert_eq!(m.procs.get(p).unwrap().kstack.tf.rax, 57, "the parent's saved registers must not change");
+    assert_eq!(
+        m.procs.get(p).unwrap().kstack.tf.rax,
+        57,
+        "the parent's saved registers must not change"
+    );
 }
 
 #[test]
@@ -84,9 +88,17 @@ fn child_memory_is_a_copy_not_a_share() {
     assert_eq!(m.read(c, DATA, 9).unwrap(), b"counter=1");
     assert_eq!(m.read(c, STACK, 5).unwrap(), b"stack");
     m.write(c, DATA, b"counter=2").unwrap();
-    assert_eq!(m.read(p, DATA, 9).unwrap(), b"counter=1", "a write by the child leaked into the parent");
+    assert_eq!(
+        m.read(p, DATA, 9).unwrap(),
+        b"counter=1",
+        "a write by the child leaked into the parent"
+    );
     m.write(p, STACK, b"STACK").unwrap();
-    assert_eq!(m.read(c, STACK, 5).unwrap(), b"stack", "a write by the parent leaked into the child");
+    assert_eq!(
+        m.read(c, STACK, 5).unwrap(),
+        b"stack",
+        "a write by the parent leaked into the child"
+    );
     let (pp, cp) = (m.pages(p), m.pages(c));
     assert_eq!(pp.len(), cp.len());
     for (a, b) in pp.iter().zip(&cp) {
@@ -100,7 +112,11 @@ fn permissions_are_copied() {
     let mut m = Machine::new(64);
     let p = parent(&mut m);
     let c = fork(&mut m.procs, &mut m.mem, &mut m.rq, p, copy_space).unwrap();
-    let flags: Vec<_> = m.pages(c).iter().map(|pg| (pg.va, pg.flags.contains(Flags::WRITABLE), pg.flags.contains(Flags::NO_EXECUTE))).collect();
+    let flags: Vec<_> = m
+        .pages(c)
+        .iter()
+        .map(|pg| (pg.va, pg.flags.contains(Flags::WRITABLE), pg.flags.contains(Flags::NO_EXECUTE)))
+        .collect();
     assert_eq!(flags, [(CODE, false, false), (DATA, true, true), (STACK, true, true)]);
     assert_eq!(m.write(c, CODE, b"x"), Err(Errno::EFAULT), "code must stay read-only in the child");
 }
@@ -130,7 +146,11 @@ fn out_of_memory_gives_enomem_and_leaks_nothing() {
         match fork(&mut m.procs, &mut m.mem, &mut m.rq, p, copy_space) {
             Err(e) => {
                 assert_eq!(e, Errno::ENOMEM, "with {left} free frames");
-                assert_eq!(m.mem.free_frames(), left, "frames leaked when fork failed with {left} free");
+                assert_eq!(
+                    m.mem.free_frames(),
+                    left,
+                    "frames leaked when fork failed with {left} free"
+                );
                 assert_eq!(m.procs.len(), 1, "a half-made child was left in the table");
                 assert!(m.rq.queue.is_empty());
             }

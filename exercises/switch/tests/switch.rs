@@ -46,7 +46,8 @@ fn in_child(name: &str, body: fn()) {
         std::thread::sleep(Duration::from_millis(2));
     }
     let out = child.wait_with_output().expect("the child's output");
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     // Indented, so the child's own test report is not mistaken for this one.
     let indent = |s: &str| s.lines().map(|l| format!("  | {l}\n")).collect::<String>();
     assert!(
@@ -214,8 +215,10 @@ fn three_stacks_take_turns_in_a_ring() {
     });
 }
 
-const MAIN_REGS: [u64; 6] = [0x1111_0000_0000_00b0, 0x2222_0000_0000_00b9, 0x1212, 0x1313, 0x1414, 0x1515];
-const TASK_REGS: [u64; 6] = [0xdead_0000_0000_0b0b, 0xdead_0000_0000_0b9b, 0xd12, 0xd13, 0xd14, 0xd15];
+const MAIN_REGS: [u64; 6] =
+    [0x1111_0000_0000_00b0, 0x2222_0000_0000_00b9, 0x1212, 0x1313, 0x1414, 0x1515];
+const TASK_REGS: [u64; 6] =
+    [0xdead_0000_0000_0b0b, 0xdead_0000_0000_0b9b, 0xd12, 0xd13, 0xd14, 0xd15];
 /// What the task saw in its registers each time it got the CPU back.
 static TASK_SAW: Mutex<Vec<[u64; 6]>> = Mutex::new(Vec::new());
 
@@ -242,7 +245,11 @@ fn callee_saved_registers_survive_a_switch() {
             let v = MAIN_REGS.map(|r| r + round);
             let got = switch_with_registers(&MAIN, &A, v);
             for i in 0..6 {
-                assert_eq!(got[i], v[i], "{} changed across switch_to (round {round}): saved and restored?", names[i]);
+                assert_eq!(
+                    got[i], v[i],
+                    "{} changed across switch_to (round {round}): saved and restored?",
+                    names[i]
+                );
             }
         }
         let saw = TASK_SAW.lock().unwrap().clone();
@@ -361,7 +368,11 @@ fn init_stack_writes_exactly_eight_words_below_top() {
     // SAFETY: the 8 words below top are inside `w`.
     let sp = unsafe { init_stack(top, entry) };
     assert_eq!(sp, top - 64, "the frame is exactly 8 words");
-    assert_eq!(w.0[16..24], [0, 0, 0, 0, 0, 0, entry as u64, 0], "six zero registers, entry, a zero return address");
+    assert_eq!(
+        w.0[16..24],
+        [0, 0, 0, 0, 0, 0, entry as u64, 0],
+        "six zero registers, entry, a zero return address"
+    );
     for (i, &word) in w.0.iter().enumerate() {
         if !(16..24).contains(&i) {
             assert_eq!(word, CANARY, "word {i} is outside the frame but was written");
@@ -398,7 +409,11 @@ fn runs_tasks_in_fifo_order_and_marks_them_running() {
     }
     assert_eq!(s.pick_next(&mut procs), Some(2));
     assert_eq!(state(&procs, 2), State::Running, "the picked task is the one on the CPU");
-    assert_eq!((state(&procs, 3), state(&procs, 1)), (State::Runnable, State::Runnable), "the others still wait");
+    assert_eq!(
+        (state(&procs, 3), state(&procs, 1)),
+        (State::Runnable, State::Runnable),
+        "the others still wait"
+    );
     assert_eq!(s.pick_next(&mut procs), Some(3));
     assert_eq!(s.pick_next(&mut procs), Some(1));
     assert_eq!(s.pick_next(&mut procs), None, "nothing left: the kernel runs idle");
@@ -438,7 +453,11 @@ fn pick_next_skips_exited_and_sleeping_tasks() {
     procs.remove(3).unwrap();
     assert_eq!(s.pick_next(&mut procs), Some(4), "only 4 can still run");
     assert_eq!(s.pick_next(&mut procs), None);
-    assert_eq!((state(&procs, 1), state(&procs, 2)), (State::Zombie, State::Sleeping), "skipping must not change a task's state");
+    assert_eq!(
+        (state(&procs, 1), state(&procs, 2)),
+        (State::Zombie, State::Sleeping),
+        "skipping must not change a task's state"
+    );
 }
 
 #[test]
@@ -463,7 +482,11 @@ fn tick_ends_the_slice_every_slice_ticks() {
     s.make_runnable(&mut procs, 1);
     assert_eq!(s.pick_next(&mut procs), Some(1));
     let ticks: Vec<bool> = (0..9).map(|_| s.tick()).collect();
-    assert_eq!(ticks, [false, false, true, false, false, true, false, false, true], "a slice is 3 ticks");
+    assert_eq!(
+        ticks,
+        [false, false, true, false, false, true, false, false, true],
+        "a slice is 3 ticks"
+    );
     let mut one = Scheduler::new(1);
     assert!((0..4).all(|_| one.tick()), "with 1-tick slices every tick ends a slice");
 }
@@ -519,7 +542,11 @@ fn cpu_bound_tasks_alternate_each_slice() {
             current = s.pick_next(&mut procs).unwrap();
         }
     }
-    assert_eq!(ran, [1, 1, 2, 2, 1, 1, 2, 2, 1, 1, 2, 2], "two busy tasks share the CPU slice by slice");
+    assert_eq!(
+        ran,
+        [1, 1, 2, 2, 1, 1, 2, 2, 1, 1, 2, 2],
+        "two busy tasks share the CPU slice by slice"
+    );
     assert_eq!(state(&procs, current), State::Running);
     let other = 3 - current;
     assert_eq!(state(&procs, other), State::Runnable);

@@ -2,9 +2,9 @@
 //! `cargo test -p wait` and against the reference with `cargo test -p wait-solution`.
 
 use api::sim::Machine;
-use api::status::{exited, signaled, wexitstatus, wifexited, wifsignaled, wtermsig, SIGSEGV};
+use api::status::{SIGSEGV, exited, signaled, wexitstatus, wifexited, wifsignaled, wtermsig};
 use api::{Errno, Flags, Memory, Pid, RunQueue, State};
-use wait::{exit, wait4, Wait, INIT, WNOHANG};
+use wait::{INIT, WNOHANG, Wait, exit, wait4};
 
 const CODE: u64 = 0x40_0000;
 const DATA: u64 = 0x60_1000;
@@ -54,10 +54,21 @@ fn exit_frees_every_user_frame() {
     // One frame shared with init, as copy-on-write would leave it.
     let shared = m.pages(INIT)[1].frame;
     m.mem.incref(shared);
-    m.procs.get_mut(c).unwrap().space.as_mut().unwrap().map(&mut m.mem, 0x70_0000, shared, Flags::empty()).unwrap();
+    m.procs
+        .get_mut(c)
+        .unwrap()
+        .space
+        .as_mut()
+        .unwrap()
+        .map(&mut m.mem, 0x70_0000, shared, Flags::empty())
+        .unwrap();
     exit_(&mut m, c, exited(0));
     assert!(m.procs.get(c).unwrap().space.is_none(), "the zombie must not keep an address space");
-    assert_eq!(m.mem.free_frames(), before, "every frame of the child (pages and page tables) must be freed");
+    assert_eq!(
+        m.mem.free_frames(),
+        before,
+        "every frame of the child (pages and page tables) must be freed"
+    );
     assert_eq!(m.mem.refcount(shared), 1, "a shared frame loses one reference, not all");
     assert_eq!(m.read(INIT, DATA, 4).unwrap(), b"data", "the other sharer must keep its page");
 }
@@ -138,11 +149,27 @@ fn someone_elses_child_gives_echild() {
     exit_(&mut m, grandchild, exited(5));
     exit_(&mut m, sibling, exited(6));
     for target in [grandchild, p, INIT, sibling, 99] {
-        assert_eq!(wait4(&mut m.procs, sibling, target, WNOHANG), Err(Errno::ECHILD), "pid {target} is not a child of {sibling}");
+        assert_eq!(
+            wait4(&mut m.procs, sibling, target, WNOHANG),
+            Err(Errno::ECHILD),
+            "pid {target} is not a child of {sibling}"
+        );
     }
-    assert_eq!(wait4(&mut m.procs, INIT, grandchild, 0), Err(Errno::ECHILD), "a grandchild is not a child");
-    assert_eq!(wait4(&mut m.procs, grandchild, -1, 0), Err(Errno::ECHILD), "a task is not its own child");
-    assert_eq!(wait4(&mut m.procs, grandchild, grandchild, 0), Err(Errno::ECHILD), "a task is not its own child");
+    assert_eq!(
+        wait4(&mut m.procs, INIT, grandchild, 0),
+        Err(Errno::ECHILD),
+        "a grandchild is not a child"
+    );
+    assert_eq!(
+        wait4(&mut m.procs, grandchild, -1, 0),
+        Err(Errno::ECHILD),
+        "a task is not its own child"
+    );
+    assert_eq!(
+        wait4(&mut m.procs, grandchild, grandchild, 0),
+        Err(Errno::ECHILD),
+        "a task is not its own child"
+    );
     assert_eq!(wait4(&mut m.procs, p, sibling, 0), Err(Errno::ECHILD), "a sibling is not a child");
     assert_eq!(state(&m, grandchild), State::Zombie, "only its parent may reap a zombie");
     assert_eq!(state(&m, sibling), State::Zombie, "only its parent may reap a zombie");
@@ -171,7 +198,11 @@ fn waiting_for_one_pid_ignores_other_zombies() {
     let c = spawn(&mut m, INIT, "c");
     exit_(&mut m, a, exited(1));
     exit_(&mut m, c, exited(3));
-    assert_eq!(wait4(&mut m.procs, INIT, b, WNOHANG), Ok(Wait::NotYet), "b is alive; a and c are not what we asked for");
+    assert_eq!(
+        wait4(&mut m.procs, INIT, b, WNOHANG),
+        Ok(Wait::NotYet),
+        "b is alive; a and c are not what we asked for"
+    );
     assert_eq!(wait4(&mut m.procs, INIT, b, 0), Ok(Wait::Block));
     assert_eq!(wait4(&mut m.procs, INIT, c, 0), Ok(Wait::Reaped(c, exited(3))));
     assert_eq!(state(&m, a), State::Zombie, "waiting for c must leave a alone");
@@ -187,7 +218,11 @@ fn any_child_reaps_the_lowest_pid_zombie_first() {
         exit_(&mut m, k, exited(k));
     }
     assert_eq!(wait4(&mut m.procs, INIT, -1, 0), Ok(Wait::Reaped(kids[0], exited(kids[0]))));
-    assert_eq!(wait4(&mut m.procs, INIT, 0, 0), Ok(Wait::Reaped(kids[2], exited(kids[2]))), "target 0 means any child too");
+    assert_eq!(
+        wait4(&mut m.procs, INIT, 0, 0),
+        Ok(Wait::Reaped(kids[2], exited(kids[2]))),
+        "target 0 means any child too"
+    );
     assert_eq!(wait4(&mut m.procs, INIT, -1, 0), Ok(Wait::Reaped(kids[3], exited(kids[3]))));
     assert_eq!(wait4(&mut m.procs, INIT, -1, WNOHANG), Ok(Wait::NotYet), "kids[1] is still alive");
 }
@@ -222,7 +257,11 @@ fn orphaned_zombies_wake_init() {
     // a dies without reaping b: b goes to init already a zombie.
     exit_(&mut m, a, exited(0));
     assert_eq!(m.procs.get(b).unwrap().ppid, INIT);
-    assert_eq!(state(&m, INIT), State::Runnable, "init must be woken to reap the zombie it was handed");
+    assert_eq!(
+        state(&m, INIT),
+        State::Runnable,
+        "init must be woken to reap the zombie it was handed"
+    );
     assert!(m.rq.queue.contains(&INIT), "init must be on the run queue");
     assert!(m.procs.get(INIT).unwrap().child_exit.is_empty(), "waking empties the wait queue");
     assert_eq!(wait4(&mut m.procs, INIT, -1, 0), Ok(Wait::Reaped(b, exited(7))));
@@ -275,10 +314,18 @@ fn bad_options_or_target_give_einval() {
     let c = spawn(&mut m, INIT, "child");
     exit_(&mut m, c, exited(1));
     for options in [2, 8, 0x0100_0000, WNOHANG | 4, -1] {
-        assert_eq!(wait4(&mut m.procs, INIT, -1, options), Err(Errno::EINVAL), "options {options:#x}");
+        assert_eq!(
+            wait4(&mut m.procs, INIT, -1, options),
+            Err(Errno::EINVAL),
+            "options {options:#x}"
+        );
     }
     for target in [-2, -c, Pid::MIN] {
-        assert_eq!(wait4(&mut m.procs, INIT, target, WNOHANG), Err(Errno::EINVAL), "target {target}");
+        assert_eq!(
+            wait4(&mut m.procs, INIT, target, WNOHANG),
+            Err(Errno::EINVAL),
+            "target {target}"
+        );
     }
     assert_eq!(state(&m, c), State::Zombie, "a failed wait4 must reap nothing");
     assert_eq!(wait4(&mut m.procs, INIT, -1, WNOHANG), Ok(Wait::Reaped(c, exited(1))));

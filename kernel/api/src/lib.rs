@@ -23,12 +23,12 @@ pub mod proc;
 #[cfg(feature = "baremetal")]
 mod rt;
 pub mod sched;
-pub mod status;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
+pub mod status;
 
 pub use errno::Errno;
 pub use memory::{Frame, Memory, PAGE_SIZE};
 pub use paging::{AddressSpace, Flags, Page, USER_END, USER_START};
-pub use proc::{KernelStack, Pid, Proc, Procs, State, TrapFrame, NPROC};
+pub use proc::{KernelStack, NPROC, Pid, Proc, Procs, State, TrapFrame};
 pub use sched::{RunQueue, WaitQueue};

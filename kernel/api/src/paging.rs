@@ -140,7 +140,13 @@ impl AddressSpace {
 
     /// Walks from the PML4 (level 3) down to the table at level `stop`
     /// (2 = PD, 1 = PT) on the way to `va`, allocating missing tables if `create`.
-    fn table(&self, mem: &mut dyn Memory, va: u64, stop: u32, create: bool) -> Result<Option<Frame>, Errno> {
+    fn table(
+        &self,
+        mem: &mut dyn Memory,
+        va: u64,
+        stop: u32,
+        create: bool,
+    ) -> Result<Option<Frame>, Errno> {
         let mut table = self.root;
         for level in (stop..4).rev() {
             let i = index(va, level);
@@ -177,7 +183,13 @@ impl AddressSpace {
     }
 
     /// Maps the page at `va` to `frame`. Refuses a page that is already mapped.
-    pub fn map(&mut self, mem: &mut dyn Memory, va: u64, frame: Frame, flags: Flags) -> Result<(), Errno> {
+    pub fn map(
+        &mut self,
+        mem: &mut dyn Memory,
+        va: u64,
+        frame: Frame,
+        flags: Flags,
+    ) -> Result<(), Errno> {
         let (pt, i) = self.leaf_slot(mem, va)?;
         if present(mem.read_u64(pt, i)) {
             return Err(Errno::EEXIST);
@@ -188,7 +200,13 @@ impl AddressSpace {
 
     /// Writes the entry for `va`, mapped or not, and returns the old one.
     /// The CPU may still hold the old entry in its TLB: see [`Memory::flush_tlb`].
-    pub fn set(&mut self, mem: &mut dyn Memory, va: u64, frame: Frame, flags: Flags) -> Result<Option<(Frame, Flags)>, Errno> {
+    pub fn set(
+        &mut self,
+        mem: &mut dyn Memory,
+        va: u64,
+        frame: Frame,
+        flags: Flags,
+    ) -> Result<Option<(Frame, Flags)>, Errno> {
         let (pt, i) = self.leaf_slot(mem, va)?;
         let old = mem.read_u64(pt, i);
         mem.write_u64(pt, i, leaf(frame, flags));
@@ -226,7 +244,13 @@ impl AddressSpace {
 
     /// Visits every present user leaf entry of the lower half.
     fn walk_user(&self, mem: &dyn Memory, visit: &mut dyn FnMut(u64, u64)) {
-        fn walk(mem: &dyn Memory, table: Frame, level: u32, base: u64, visit: &mut dyn FnMut(u64, u64)) {
+        fn walk(
+            mem: &dyn Memory,
+            table: Frame,
+            level: u32,
+            base: u64,
+            visit: &mut dyn FnMut(u64, u64),
+        ) {
             let count = if level == 3 { ENTRIES / 2 } else { ENTRIES };
             for i in 0..count {
                 let e = mem.read_u64(table, i);
@@ -322,7 +346,12 @@ impl AddressSpace {
     }
 
     /// Reads a NUL-terminated string of at most `max` bytes from user memory.
-    pub fn read_user_cstr(&self, mem: &mut dyn Memory, va: u64, max: usize) -> Result<Vec<u8>, Errno> {
+    pub fn read_user_cstr(
+        &self,
+        mem: &mut dyn Memory,
+        va: u64,
+        max: usize,
+    ) -> Result<Vec<u8>, Errno> {
         let mut out = Vec::new();
         loop {
             let mut b = [0u8];

@@ -1,7 +1,7 @@
 //! The task table: one [`Proc`] per task, our `task_struct`.
 
 use crate::{AddressSpace, Errno, WaitQueue};
-use alloc::alloc::{alloc_zeroed, Layout};
+use alloc::alloc::{Layout, alloc_zeroed};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;

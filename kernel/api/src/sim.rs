@@ -1,8 +1,10 @@
 //! A simulated machine for host tests: memory in a `Vec`, a plain FIFO run
 //! queue. Pieces cannot tell it from the real thing, which is the point.
 
-use crate::paging::{chunks, Page};
-use crate::{AddressSpace, Errno, Flags, Frame, Memory, Pid, Proc, Procs, RunQueue, State, PAGE_SIZE};
+use crate::paging::{Page, chunks};
+use crate::{
+    AddressSpace, Errno, Flags, Frame, Memory, PAGE_SIZE, Pid, Proc, Procs, RunQueue, State,
+};
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec;
@@ -41,7 +43,10 @@ impl SimMemory {
 
     fn slot(&self, frame: Frame) -> usize {
         let i = (frame.0 as usize / PAGE_SIZE).wrapping_sub(1);
-        assert!(frame.0 % PAGE_SIZE as u64 == 0 && i < self.pages.len(), "{frame:?} is not a frame");
+        assert!(
+            frame.0 % PAGE_SIZE as u64 == 0 && i < self.pages.len(),
+            "{frame:?} is not a frame"
+        );
         i
     }
 
@@ -67,7 +72,12 @@ impl SimMemory {
 
     /// A load by the user program itself, through the TLB. An unmapped
     /// address is a segfault: `EFAULT`.
-    pub fn user_read(&mut self, space: &AddressSpace, va: u64, len: usize) -> Result<Vec<u8>, Errno> {
+    pub fn user_read(
+        &mut self,
+        space: &AddressSpace,
+        va: u64,
+        len: usize,
+    ) -> Result<Vec<u8>, Errno> {
         let mut out = vec![0; len];
         for (at, page, off, n) in chunks(va, len) {
             let (frame, _) = self.tlb_lookup(space, page).ok_or(Errno::EFAULT)?;
@@ -81,7 +91,13 @@ impl SimMemory {
     /// `fault` plays the kernel's handler; its error is returned (the process
     /// would die). Like x86, the CPU drops the faulting translation before it
     /// calls the handler, then retries the store.
-    pub fn user_write(&mut self, space: &mut AddressSpace, va: u64, data: &[u8], fault: FaultHandler) -> Result<(), Errno> {
+    pub fn user_write(
+        &mut self,
+        space: &mut AddressSpace,
+        va: u64,
+        data: &[u8],
+        fault: FaultHandler,
+    ) -> Result<(), Errno> {
         for (at, page, off, n) in chunks(va, data.len()) {
             let mut faults = 0;
             loop {
@@ -94,7 +110,11 @@ impl SimMemory {
                         let root = space.root();
                         self.tlb.retain(|e| !(e.0 == root && e.1 == page));
                         faults += 1;
-                        assert!(faults < 3, "the fault handler said Ok, but the store at {:#x} faults again: the CPU would loop forever", page + off as u64);
+                        assert!(
+                            faults < 3,
+                            "the fault handler said Ok, but the store at {:#x} faults again: the CPU would loop forever",
+                            page + off as u64
+                        );
                         fault(self, space, page + off as u64)?;
                     }
                 }
@@ -103,7 +123,6 @@ impl SimMemory {
         Ok(())
     }
 }
-
 
 unsafe impl Memory for SimMemory {
     fn alloc(&mut self) -> Option<Frame> {

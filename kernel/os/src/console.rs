@@ -1,8 +1,8 @@
 //! The serial port (COM1), which QEMU connects to its stdio, and QEMU's
 //! isa-debug-exit device, through which the kernel chooses QEMU's exit status.
 
-use core::fmt::{self, Write};
 use crate::cpu::{inb, outb};
+use core::fmt::{self, Write};
 
 const COM1: u16 = 0x3f8;
 const DEBUG_EXIT: u16 = 0xf4;

@@ -63,7 +63,15 @@ struct Tss {
 #[repr(C, align(16))]
 struct Stack([u8; 16384]);
 
-static mut TSS: Tss = Tss { reserved0: 0, rsp: [0; 3], reserved1: 0, ist: [0; 7], reserved2: 0, reserved3: 0, iomap_base: 104 };
+static mut TSS: Tss = Tss {
+    reserved0: 0,
+    rsp: [0; 3],
+    reserved1: 0,
+    ist: [0; 7],
+    reserved2: 0,
+    reserved3: 0,
+    iomap_base: 104,
+};
 static mut GDT: [u64; 7] = [
     0,
     0x00af_9a00_0000_ffff, // 0x08 kernel code (64-bit)
@@ -103,9 +111,13 @@ pub fn init() {
         let tss = &raw const TSS as u64;
         TSS.ist[0] = (&raw const TRAP_STACK) as u64 + size_of::<Stack>() as u64;
         TSS.ist[1] = (&raw const FATAL_STACK) as u64 + size_of::<Stack>() as u64;
-        GDT[5] = (size_of::<Tss>() as u64 - 1) | (tss & 0xff_ffff) << 16 | 0x89 << 40 | (tss >> 24 & 0xff) << 56;
+        GDT[5] = (size_of::<Tss>() as u64 - 1)
+            | (tss & 0xff_ffff) << 16
+            | 0x89 << 40
+            | (tss >> 24 & 0xff) << 56;
         GDT[6] = tss >> 32;
-        let gdt = TablePointer { limit: size_of::<[u64; 7]>() as u16 - 1, base: &raw const GDT as u64 };
+        let gdt =
+            TablePointer { limit: size_of::<[u64; 7]>() as u16 - 1, base: &raw const GDT as u64 };
         asm!(
             "lgdt [{gdt}]",
             "push 0x08",
@@ -123,11 +135,18 @@ pub fn init() {
             // while the trap stack is in use.
             let ist = if vector == 2 || vector == 8 { 2 } else { 1 };
             IDT[vector] = [
-                (stub & 0xffff) | KERNEL_CS << 16 | ist << 32 | 0x8e << 40 | (stub >> 16 & 0xffff) << 48,
+                (stub & 0xffff)
+                    | KERNEL_CS << 16
+                    | ist << 32
+                    | 0x8e << 40
+                    | (stub >> 16 & 0xffff) << 48,
                 stub >> 32,
             ];
         }
-        let idt = TablePointer { limit: size_of::<[[u64; 2]; 256]>() as u16 - 1, base: &raw const IDT as u64 };
+        let idt = TablePointer {
+            limit: size_of::<[[u64; 2]; 256]>() as u16 - 1,
+            base: &raw const IDT as u64,
+        };
         asm!("lidt [{}]", in(reg) &idt);
     }
 
@@ -145,7 +164,18 @@ pub fn init() {
 /// The 8259 PIC delivers IRQ 0..15 at vectors 32..47; only the PIT timer
 /// (IRQ 0) is let through. The PIT then interrupts HZ times a second.
 fn init_timer() {
-    for (port, v) in [(0x20, 0x11), (0xa0, 0x11), (0x21, 32), (0xa1, 40), (0x21, 4), (0xa1, 2), (0x21, 1), (0xa1, 1), (0x21, 0xfe), (0xa1, 0xff)] {
+    for (port, v) in [
+        (0x20, 0x11),
+        (0xa0, 0x11),
+        (0x21, 32),
+        (0xa1, 40),
+        (0x21, 4),
+        (0xa1, 2),
+        (0x21, 1),
+        (0xa1, 1),
+        (0x21, 0xfe),
+        (0xa1, 0xff),
+    ] {
         outb(port, v);
     }
     let divisor = 1_193_182 / HZ;

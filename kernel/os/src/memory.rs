@@ -1,9 +1,9 @@
 //! Physical memory: a frame allocator fed by the PVH memory map, the
 //! reference counts copy-on-write needs, and the kernel heap.
 
-use crate::boot::phys_to_virt;
-use crate::pvh::{StartInfo, RAM};
 use crate::Global;
+use crate::boot::phys_to_virt;
+use crate::pvh::{RAM, StartInfo};
 use api::{Frame, Memory, PAGE_SIZE};
 use linked_list_allocator::LockedHeap;
 
@@ -22,7 +22,8 @@ pub struct PhysMem {
     refs: [u16; MAX_FRAMES],
 }
 
-pub static MEM: Global<PhysMem> = Global::new(PhysMem { free_list: 0, free: 0, refs: [0; MAX_FRAMES] });
+pub static MEM: Global<PhysMem> =
+    Global::new(PhysMem { free_list: 0, free: 0, refs: [0; MAX_FRAMES] });
 
 unsafe extern "C" {
     static __kernel_end: u8;

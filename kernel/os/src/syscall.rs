@@ -7,7 +7,7 @@ use crate::task::{self, kernel, mem, space};
 use crate::{console, cpu, initrd};
 use alloc::vec::Vec;
 use api::abi::{ProcInfo, SYS_FREE_FRAMES, SYS_PROC_LIST};
-use api::{status, Errno, Flags, Memory, RunQueue, TrapFrame, PAGE_SIZE, USER_END, USER_START};
+use api::{Errno, Flags, Memory, PAGE_SIZE, RunQueue, TrapFrame, USER_END, USER_START, status};
 
 const READ: u64 = 0;
 const WRITE: u64 = 1;
@@ -285,17 +285,34 @@ fn sys_reboot(magic1: u64, magic2: u64, cmd: u64, code: u64) -> SysResult {
 fn sys_proc_list(buf: u64, max: u64) -> SysResult {
     let k = kernel();
     let mut n = 0;
-    let idle = ProcInfo { pid: 0, ppid: 0, state: b'R', name: *b"idle\0\0\0\0\0\0\0\0\0\0\0", ticks: k.idle_ticks, start: 0 };
+    let idle = ProcInfo {
+        pid: 0,
+        ppid: 0,
+        state: b'R',
+        name: *b"idle\0\0\0\0\0\0\0\0\0\0\0",
+        ticks: k.idle_ticks,
+        start: 0,
+    };
     let rows = core::iter::once(idle).chain(k.procs.iter().map(|p| {
         let mut name = [0u8; 15];
         let len = p.name.len().min(14);
         name[..len].copy_from_slice(&p.name.as_bytes()[..len]);
-        ProcInfo { pid: p.pid, ppid: p.ppid, state: p.state.letter() as u8, name, ticks: p.ticks, start: p.start }
+        ProcInfo {
+            pid: p.pid,
+            ppid: p.ppid,
+            state: p.state.letter() as u8,
+            name,
+            ticks: p.ticks,
+            start: p.start,
+        }
     }));
     let rows: Vec<ProcInfo> = rows.take(max as usize).collect();
     for row in &rows {
         let bytes = unsafe {
-            core::slice::from_raw_parts(row as *const ProcInfo as *const u8, core::mem::size_of::<ProcInfo>())
+            core::slice::from_raw_parts(
+                row as *const ProcInfo as *const u8,
+                core::mem::size_of::<ProcInfo>(),
+            )
         };
         copy_out(buf + n * bytes.len() as u64, bytes)?;
         n += 1;

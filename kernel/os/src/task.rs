@@ -2,13 +2,13 @@
 //! waking, the idle task, and starting init. The decisions are the pieces':
 //! this file only calls them at the right moments.
 
+use crate::Global;
 use crate::cpu;
 use crate::memory::MEM;
 use crate::pieces::{cow, exec, fork, switch, wait};
 use crate::pvh::Options;
-use crate::Global;
 use alloc::vec::Vec;
-use api::{status, AddressSpace, Errno, Pid, Proc, Procs, RunQueue, State, TrapFrame, WaitQueue};
+use api::{AddressSpace, Errno, Pid, Proc, Procs, RunQueue, State, TrapFrame, WaitQueue, status};
 
 /// The idle task's "pid", like Linux's swapper (pid 0). It is not in the table.
 pub const IDLE: Pid = 0;

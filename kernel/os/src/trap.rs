@@ -2,13 +2,30 @@
 
 use crate::pieces::cow;
 use crate::{console, cpu, kprintln, syscall, task};
-use api::{status, Errno, TrapFrame};
+use api::{Errno, TrapFrame, status};
 
 const NAMES: [&str; 21] = [
-    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
-    "device not available", "double fault", "coprocessor overrun", "invalid TSS", "segment not present",
-    "stack fault", "general protection fault", "page fault", "reserved", "x87 FPU error",
-    "alignment check", "machine check", "SIMD error", "virtualization",
+    "divide error",
+    "debug",
+    "NMI",
+    "breakpoint",
+    "overflow",
+    "bound range",
+    "invalid opcode",
+    "device not available",
+    "double fault",
+    "coprocessor overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack fault",
+    "general protection fault",
+    "page fault",
+    "reserved",
+    "x87 FPU error",
+    "alignment check",
+    "machine check",
+    "SIMD error",
+    "virtualization",
 ];
 
 // ANCHOR: trap
@@ -22,7 +39,9 @@ extern "C" fn trap(tf: &mut TrapFrame) {
         }
         33..=47 => cpu::end_of_interrupt(),
         v if !tf.from_user() => kernel_fault(tf, v),
-        14 if tf.error & WRITE_TO_PRESENT_PAGE == WRITE_TO_PRESENT_PAGE && task::kernel().cow => copy_on_write(tf),
+        14 if tf.error & WRITE_TO_PRESENT_PAGE == WRITE_TO_PRESENT_PAGE && task::kernel().cow => {
+            copy_on_write(tf)
+        }
         v => user_fault(tf, v),
     }
 }
@@ -40,7 +59,12 @@ fn copy_on_write(tf: &TrapFrame) {
         Ok(()) => {}
         Err(Errno::ENOMEM) => {
             let p = task::current();
-            kprintln!("{}[{}]: out of memory copying page {:x} on write: killed", p.name, p.pid, addr);
+            kprintln!(
+                "{}[{}]: out of memory copying page {:x} on write: killed",
+                p.name,
+                p.pid,
+                addr
+            );
             task::kill(status::SIGKILL)
         }
         Err(_) => user_fault(tf, 14),
@@ -59,10 +83,23 @@ fn user_fault(tf: &TrapFrame, vector: u64) -> ! {
     if vector == 14 {
         kprintln!(
             "{}[{}]: segfault at {:x} ip {:016x} sp {:016x} error {:x}",
-            p.name, p.pid, cpu::read_cr2(), tf.rip, tf.rsp, tf.error
+            p.name,
+            p.pid,
+            cpu::read_cr2(),
+            tf.rip,
+            tf.rsp,
+            tf.error
         );
     } else {
-        kprintln!("traps: {}[{}] {} ip:{:x} sp:{:x} error:{:x}", p.name, p.pid, name(vector), tf.rip, tf.rsp, tf.error);
+        kprintln!(
+            "traps: {}[{}] {} ip:{:x} sp:{:x} error:{:x}",
+            p.name,
+            p.pid,
+            name(vector),
+            tf.rip,
+            tf.rsp,
+            tf.error
+        );
     }
     task::kill(status::SIGSEGV)
 }
@@ -71,7 +108,12 @@ fn user_fault(tf: &TrapFrame, vector: u64) -> ! {
 fn kernel_fault(tf: &TrapFrame, vector: u64) -> ! {
     kprintln!(
         "kernel panic: {} (vector {}) in kernel mode: error {:#x} rip {:#x} rsp {:#x} cr2 {:#x}",
-        name(vector), vector, tf.error, tf.rip, tf.rsp, cpu::read_cr2()
+        name(vector),
+        vector,
+        tf.error,
+        tf.rip,
+        tf.rsp,
+        cpu::read_cr2()
     );
     console::exit(console::PANIC)
 }

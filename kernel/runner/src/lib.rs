@@ -14,7 +14,8 @@ pub const PIECES: [&str; 5] = ["fork", "exec", "wait", "switch", "cow"];
 
 /// The codegen flags that make a host-target build bare metal: absolute
 /// addresses (no PIE), our linker, and no red zone (interrupts push below rsp).
-const KERNEL_RUSTFLAGS: &str = "-C relocation-model=static -C linker=rust-lld -C linker-flavor=ld.lld -C no-redzone=y";
+const KERNEL_RUSTFLAGS: &str =
+    "-C relocation-model=static -C linker=rust-lld -C linker-flavor=ld.lld -C no-redzone=y";
 const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// The repository this runner belongs to.
@@ -55,7 +56,11 @@ pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
         }
         let out = c.output().map_err(|e| format!("cannot run cargo: {e}"))?;
         if !out.status.success() {
-            return Err(format!("kernel build failed ({}):\n{}", args.join(" "), String::from_utf8_lossy(&out.stderr)));
+            return Err(format!(
+                "kernel build failed ({}):\n{}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
         Ok(())
     };
@@ -63,7 +68,8 @@ pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
     let out_dir = target_dir.join(TARGET).join("release");
     let mut files = Vec::new();
     for name in user_programs(&root)? {
-        let data = std::fs::read(out_dir.join(&name)).map_err(|e| format!("user program {name}: {e}"))?;
+        let data =
+            std::fs::read(out_dir.join(&name)).map_err(|e| format!("user program {name}: {e}"))?;
         let path = if name == "init" { name } else { format!("bin/{name}") };
         files.push((path, data));
     }
@@ -115,7 +121,12 @@ pub struct BootOptions {
 
 impl Default for BootOptions {
     fn default() -> Self {
-        BootOptions { cmdline: String::new(), timeout: Duration::from_secs(30).mul_f64(timeout_scale()), max_output: 1 << 20, memory_mib: 256 }
+        BootOptions {
+            cmdline: String::new(),
+            timeout: Duration::from_secs(30).mul_f64(timeout_scale()),
+            max_output: 1 << 20,
+            memory_mib: 256,
+        }
     }
 }
 
@@ -128,7 +139,11 @@ impl BootOptions {
 
 /// `QEMU_TIMEOUT_SCALE` stretches every timeout, for slow machines.
 pub fn timeout_scale() -> f64 {
-    std::env::var("QEMU_TIMEOUT_SCALE").ok().and_then(|s| s.parse().ok()).filter(|&s: &f64| s > 0.0).unwrap_or(1.0)
+    std::env::var("QEMU_TIMEOUT_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&s: &f64| s > 0.0)
+        .unwrap_or(1.0)
 }
 
 /// How a boot ended.
@@ -180,9 +195,17 @@ pub fn qemu_args(kernel: &Path, cmdline: &str, memory_mib: u32) -> Vec<String> {
     a.push(kernel.display().to_string());
     a.extend(["-append".into(), cmdline.into(), "-m".into(), format!("{memory_mib}M")]);
     a.extend(
-        ["-no-reboot", "-display", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cpu", "qemu64,+nx"]
-            .iter()
-            .map(|s| s.to_string()),
+        [
+            "-no-reboot",
+            "-display",
+            "none",
+            "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-cpu",
+            "qemu64,+nx",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
     );
     a
 }
@@ -197,7 +220,9 @@ pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot start {}: {e} (install the qemu-system-x86 package)", qemu_binary()))?;
+        .map_err(|e| {
+            format!("cannot start {}: {e} (install the qemu-system-x86 package)", qemu_binary())
+        })?;
     let (tx, rx) = mpsc::channel();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -254,8 +279,14 @@ pub fn transcript(run: &Run) -> String {
     let mut out = String::new();
     for line in run.serial[from..].lines() {
         // ps rows ("    2     1 S     0.01 family"): CPU time varies, so mask it.
-        let is_ps_row = line.len() > 23 && line.as_bytes()[19] == b'.' && line[..5].trim().parse::<i32>().is_ok();
-        let line = if is_ps_row { format!("{} ?.??{}", &line[..16], &line[22..]) } else { line.to_string() };
+        let is_ps_row = line.len() > 23
+            && line.as_bytes()[19] == b'.'
+            && line[..5].trim().parse::<i32>().is_ok();
+        let line = if is_ps_row {
+            format!("{} ?.??{}", &line[..16], &line[22..])
+        } else {
+            line.to_string()
+        };
         out.push_str(&line);
         out.push('\n');
     }
@@ -297,8 +328,16 @@ mod tests {
 
     #[test]
     fn transcript_starts_at_init_and_masks_cpu_times() {
-        let serial = "kernel: 245 MiB free\ninit: started as pid 1\n    2     1 S     0.01 family\nok\n".to_string();
-        let run = Run { outcome: Outcome::Exited(0), serial, line_times: vec![], elapsed: Duration::ZERO, qemu_stderr: String::new() };
+        let serial =
+            "kernel: 245 MiB free\ninit: started as pid 1\n    2     1 S     0.01 family\nok\n"
+                .to_string();
+        let run = Run {
+            outcome: Outcome::Exited(0),
+            serial,
+            line_times: vec![],
+            elapsed: Duration::ZERO,
+            qemu_stderr: String::new(),
+        };
         assert_eq!(transcript(&run), "init: started as pid 1\n    2     1 S    ?.?? family\nok\n");
     }
 }

@@ -7,8 +7,8 @@
 //!     cargo boot --cow -- forkdemo   fork copies on write
 //!     cargo boot --bench             time five boots
 
-use runner::{boot, build, qemu_args, qemu_binary, BootOptions, BuildOptions, Outcome};
-use std::process::{exit, Command};
+use runner::{BootOptions, BuildOptions, Outcome, boot, build, qemu_args, qemu_binary};
+use std::process::{Command, exit};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -39,7 +39,10 @@ fn main() {
         if gdb {
             qemu.args(["-s", "-S"]);
             eprintln!("QEMU is waiting for gdb. In another terminal:\n");
-            eprintln!("    gdb {} -ex 'target remote :1234' -ex 'break kmain' -ex continue\n", kernel.display());
+            eprintln!(
+                "    gdb {} -ex 'target remote :1234' -ex 'break kmain' -ex continue\n",
+                kernel.display()
+            );
         } else {
             eprintln!("Booting {} (Ctrl-A X quits)", kernel.display());
         }
@@ -82,11 +85,23 @@ fn benchmark(kernel: &std::path::Path) {
         v[v.len() / 2]
     };
     println!("boots: {}  (QEMU under TCG, after one warm-up)", first.len());
-    println!("QEMU start -> init's first line: median {:.3} s (min {:.3}, max {:.3})", median(&mut first), first[0], first[first.len() - 1]);
-    println!("QEMU start -> clean exit:        median {:.3} s (min {:.3}, max {:.3})", median(&mut total), total[0], total[total.len() - 1]);
+    println!(
+        "QEMU start -> init's first line: median {:.3} s (min {:.3}, max {:.3})",
+        median(&mut first),
+        first[0],
+        first[first.len() - 1]
+    );
+    println!(
+        "QEMU start -> clean exit:        median {:.3} s (min {:.3}, max {:.3})",
+        median(&mut total),
+        total[0],
+        total[total.len() - 1]
+    );
 }
 
 fn usage() -> ! {
-    eprintln!("usage: cargo boot [--gdb] [--cow] [--bench] [--student PIECE]... [-- COMMAND ARGS...]");
+    eprintln!(
+        "usage: cargo boot [--gdb] [--cow] [--bench] [--student PIECE]... [-- COMMAND ARGS...]"
+    );
     exit(2)
 }

@@ -1,7 +1,7 @@
 //! Boots the real kernel in QEMU and checks what it prints. One image is
 //! built once and shared; each test boots it with its own command line.
 
-use runner::{boot, build, BootOptions, BuildOptions, Outcome, Run};
+use runner::{BootOptions, BuildOptions, Outcome, Run, boot, build};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -28,20 +28,42 @@ fn assert_in_order(serial: &str, needles: &[&str]) {
 fn init_starts_runs_a_command_and_powers_off() {
     let r = run("echo hello from user space");
     assert_eq!(r.outcome, Outcome::Exited(0));
-    assert_in_order(&r.serial, &["init: started as pid 1", "hello from user space", "init: echo exited with status 0", "kernel: power off, status 0"]);
+    assert_in_order(
+        &r.serial,
+        &[
+            "init: started as pid 1",
+            "hello from user space",
+            "init: echo exited with status 0",
+            "kernel: power off, status 0",
+        ],
+    );
 }
 
 #[test]
 fn exit_status_reaches_qemu() {
     let r = run("nosuch-program");
-    assert_in_order(&r.serial, &["init: cannot run nosuch-program: ENOENT", "exited with status 127"]);
-    assert_eq!(r.outcome, Outcome::Exited(125), "127 is clamped to 125: 126 and 127 mean killed and panic");
+    assert_in_order(
+        &r.serial,
+        &["init: cannot run nosuch-program: ENOENT", "exited with status 127"],
+    );
+    assert_eq!(
+        r.outcome,
+        Outcome::Exited(125),
+        "127 is clamped to 125: 126 and 127 mean killed and panic"
+    );
 }
 
 #[test]
 fn user_fault_kills_only_that_process() {
     let r = run("fault");
-    assert_in_order(&r.serial, &["fault: writing to address 0", "fault[2]: segfault at 0 ip ", "init: fault was killed by signal 11"]);
+    assert_in_order(
+        &r.serial,
+        &[
+            "fault: writing to address 0",
+            "fault[2]: segfault at 0 ip ",
+            "init: fault was killed by signal 11",
+        ],
+    );
     assert!(!r.serial.contains("still alive"), "the faulting instruction was skipped");
     assert!(!r.serial.contains("panic"));
     assert_eq!(r.outcome, Outcome::Exited(126), "init survives and reports the kill");
@@ -69,7 +91,11 @@ fn bad_system_calls_get_enosys_and_efault() {
 #[test]
 fn a_hang_is_cut_off_by_the_timeout() {
     // With no command, init runs the shell, which waits for input forever.
-    let opts = BootOptions { cmdline: String::new(), timeout: std::time::Duration::from_secs(3), ..Default::default() };
+    let opts = BootOptions {
+        cmdline: String::new(),
+        timeout: std::time::Duration::from_secs(3),
+        ..Default::default()
+    };
     let r = boot(kernel(), &opts).unwrap();
     assert_eq!(r.outcome, Outcome::TimedOut);
     assert!(r.serial.contains("init: started as pid 1"));

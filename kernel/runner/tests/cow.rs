@@ -2,7 +2,7 @@
 //! the `cow` user program, whose modes check themselves, and the lifecycle
 //! demos, which must print exactly what they print with the eager copy.
 
-use runner::{boot, build, BootOptions, BuildOptions, Outcome, Run};
+use runner::{BootOptions, BuildOptions, Outcome, Run, boot, build};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -12,10 +12,20 @@ fn kernel() -> &'static PathBuf {
 }
 
 fn run_cow(command: &str, memory_mib: u32) -> Run {
-    let opts = BootOptions { cmdline: format!("cow=on -- {command}"), memory_mib, ..Default::default() };
+    let opts =
+        BootOptions { cmdline: format!("cow=on -- {command}"), memory_mib, ..Default::default() };
     let run = boot(kernel(), &opts).expect("QEMU did not start");
-    assert!(run.serial.contains("fork copies on write"), "the kernel did not take cow=on:\n{}", run.serial);
-    assert_eq!(run.outcome, Outcome::Exited(0), "`{command}` under copy-on-write did not end cleanly:\n{}", run.serial);
+    assert!(
+        run.serial.contains("fork copies on write"),
+        "the kernel did not take cow=on:\n{}",
+        run.serial
+    );
+    assert_eq!(
+        run.outcome,
+        Outcome::Exited(0),
+        "`{command}` under copy-on-write did not end cleanly:\n{}",
+        run.serial
+    );
     run
 }
 
@@ -42,8 +52,16 @@ fn a_fault_storm_copies_each_page_once() {
 #[test]
 fn running_out_of_memory_in_a_copy_kills_only_that_process() {
     let run = run_cow("cow oom", 64);
-    assert!(run.serial.contains("]: out of memory copying page"), "the kernel did not report the failed copy:\n{}", run.serial);
-    assert!(run.serial.contains("shared pages ended with SIGKILL"), "the child was not killed:\n{}", run.serial);
+    assert!(
+        run.serial.contains("]: out of memory copying page"),
+        "the kernel did not report the failed copy:\n{}",
+        run.serial
+    );
+    assert!(
+        run.serial.contains("shared pages ended with SIGKILL"),
+        "the child was not killed:\n{}",
+        run.serial
+    );
     has(&run, "cow: the parent rewrote all its pages with 0 copies");
 }
 
@@ -72,6 +90,10 @@ fn the_lifecycle_demos_cannot_tell_copy_on_write_from_a_copy() {
         ("badexec", "exec_of_a_bad_file_fails_and_the_caller_goes_on"),
     ] {
         let got = runner::transcript(&run_cow(command, 256));
-        assert_eq!(got.trim_end(), snapshot(name).trim_end(), "`{command}` prints differently under copy-on-write");
+        assert_eq!(
+            got.trim_end(),
+            snapshot(name).trim_end(),
+            "`{command}` prints differently under copy-on-write"
+        );
     }
 }

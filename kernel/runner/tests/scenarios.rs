@@ -3,7 +3,7 @@
 //! tests/snapshots. Pids are deterministic; CPU times are redacted.
 //! After an intended change, review new snapshots with `cargo insta review`.
 
-use runner::{boot, build, transcript, BootOptions, BuildOptions, Outcome, Run};
+use runner::{BootOptions, BuildOptions, Outcome, Run, boot, build, transcript};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -51,9 +51,15 @@ fn exec_of_a_bad_file_fails_and_the_caller_goes_on() {
 #[test]
 fn cpu_bound_tasks_share_the_cpu_and_idle_runs_when_all_sleep() {
     let r = run("preempt");
-    let at = |needle: &str| r.serial.find(needle).unwrap_or_else(|| panic!("missing {needle:?}\n{}", r.serial));
+    let at = |needle: &str| {
+        r.serial.find(needle).unwrap_or_else(|| panic!("missing {needle:?}\n{}", r.serial))
+    };
     // Without preemption, the first child would finish before the second started.
     let first_done = at("preempt: A 4/4").min(at("preempt: B 4/4"));
-    assert!(at("preempt: A 1/4") < first_done && at("preempt: B 1/4") < first_done, "no interleaving:\n{}", r.serial);
+    assert!(
+        at("preempt: A 1/4") < first_done && at("preempt: B 1/4") < first_done,
+        "no interleaving:\n{}",
+        r.serial
+    );
     assert!(r.serial.contains("ticks while everyone slept"));
 }

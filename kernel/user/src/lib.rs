@@ -84,7 +84,10 @@ pub fn sleep_ms(ms: u64) {
 pub fn mmap_fixed(addr: u64, len: usize) -> i64 {
     const PROT_READ_WRITE: u64 = 3;
     const MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE: u64 = 0x02 | 0x20 | 0x10_0000;
-    syscall6(nr::MMAP, [addr, len as u64, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE, -1i64 as u64, 0])
+    syscall6(
+        nr::MMAP,
+        [addr, len as u64, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE, -1i64 as u64, 0],
+    )
 }
 pub fn munmap(addr: u64, len: usize) -> i64 {
     syscall(nr::MUNMAP, [addr, len as u64, 0, 0])
@@ -131,8 +134,19 @@ pub fn execve(path: &str, argv: &[&str]) -> i64 {
 /// The name of an errno value, for messages.
 pub fn errno_name(ret: i64) -> &'static str {
     match -ret {
-        1 => "EPERM", 2 => "ENOENT", 3 => "ESRCH", 7 => "E2BIG", 8 => "ENOEXEC", 9 => "EBADF",
-        10 => "ECHILD", 11 => "EAGAIN", 12 => "ENOMEM", 14 => "EFAULT", 17 => "EEXIST", 22 => "EINVAL", 38 => "ENOSYS",
+        1 => "EPERM",
+        2 => "ENOENT",
+        3 => "ESRCH",
+        7 => "E2BIG",
+        8 => "ENOEXEC",
+        9 => "EBADF",
+        10 => "ECHILD",
+        11 => "EAGAIN",
+        12 => "ENOMEM",
+        14 => "EFAULT",
+        17 => "EEXIST",
+        22 => "EINVAL",
+        38 => "ENOSYS",
         _ => "?",
     }
 }

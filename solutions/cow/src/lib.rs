@@ -78,7 +78,12 @@ pub fn write_fault(mem: &mut dyn Memory, space: &mut AddressSpace, va: u64) -> R
 /// status, read's buffer): break copy-on-write on each page, as if the
 /// program had written there itself. The kernel walks page tables in
 /// software, so no fault would do it for us.
-pub fn prepare_user_write(mem: &mut dyn Memory, space: &mut AddressSpace, va: u64, len: usize) -> Result<(), Errno> {
+pub fn prepare_user_write(
+    mem: &mut dyn Memory,
+    space: &mut AddressSpace,
+    va: u64,
+    len: usize,
+) -> Result<(), Errno> {
     let end = va.checked_add(len as u64).ok_or(Errno::EFAULT)?;
     let mut page = va & !(PAGE_SIZE as u64 - 1);
     while page < end {

@@ -65,7 +65,13 @@ pub struct Image {
 /// Errors: `E2BIG` when the arguments exceed [`ARG_MAX`], `ENOEXEC` when
 /// `elf` is not a static x86_64 executable we can place, `ENOMEM` when
 /// frames run out. On error every frame taken has been given back.
-pub fn load(mem: &mut dyn Memory, elf: &[u8], argv: &[&[u8]], envp: &[&[u8]], random: [u8; 16]) -> Result<Image, Errno> {
+pub fn load(
+    mem: &mut dyn Memory,
+    elf: &[u8],
+    argv: &[&[u8]],
+    envp: &[&[u8]],
+    random: [u8; 16],
+) -> Result<Image, Errno> {
     if arg_bytes(argv, envp) > ARG_MAX {
         return Err(Errno::E2BIG);
     }
@@ -81,7 +87,8 @@ pub fn load(mem: &mut dyn Memory, elf: &[u8], argv: &[&[u8]], envp: &[&[u8]], ra
     // Nothing is allocated until the whole file has been checked, so the
     // only errors from here on are ENOMEM, and one destroy undoes them all.
     let mut space = AddressSpace::new(mem)?;
-    let built = map_segments(mem, &mut space, elf, &phdrs).and_then(|()| build_stack(mem, &mut space, argv, envp, random, &auxv));
+    let built = map_segments(mem, &mut space, elf, &phdrs)
+        .and_then(|()| build_stack(mem, &mut space, argv, envp, random, &auxv));
     match built {
         Ok(stack_pointer) => Ok(Image { space, entry: header.e_entry, stack_pointer }),
         Err(e) => {
@@ -94,7 +101,8 @@ pub fn load(mem: &mut dyn Memory, elf: &[u8], argv: &[&[u8]], envp: &[&[u8]], ra
 
 /// What argv and envp cost against [`ARG_MAX`], as Linux counts it.
 fn arg_bytes(argv: &[&[u8]], envp: &[&[u8]]) -> usize {
-    let strings: usize = argv.iter().chain(envp).map(|s| s.len().saturating_add(1)).fold(0, usize::saturating_add);
+    let strings: usize =
+        argv.iter().chain(envp).map(|s| s.len().saturating_add(1)).fold(0, usize::saturating_add);
     let pointers = (argv.len() + envp.len() + 2).saturating_mul(8);
     strings.saturating_add(pointers)
 }
@@ -116,7 +124,8 @@ fn parse(elf: &[u8]) -> Result<(Header, Vec<ProgramHeader>), Errno> {
     }
     let ctx = Ctx::new(Container::Big, Endian::Little);
     let phoff = usize::try_from(header.e_phoff).map_err(|_| Errno::ENOEXEC)?;
-    let phdrs = ProgramHeader::parse(elf, phoff, header.e_phnum as usize, ctx).map_err(|_| Errno::ENOEXEC)?;
+    let phdrs = ProgramHeader::parse(elf, phoff, header.e_phnum as usize, ctx)
+        .map_err(|_| Errno::ENOEXEC)?;
     if phdrs.iter().any(|ph| ph.p_type == PT_INTERP) {
         return Err(Errno::ENOEXEC);
     }
@@ -154,14 +163,22 @@ fn check_segments(file_len: usize, header: &Header, phdrs: &[ProgramHeader]) -> 
         }
     }
     let entry = header.e_entry;
-    if !loads.iter().any(|ph| ph.p_flags & PF_X != 0 && (ph.p_vaddr..ph.p_vaddr + ph.p_memsz).contains(&entry)) {
+    if !loads
+        .iter()
+        .any(|ph| ph.p_flags & PF_X != 0 && (ph.p_vaddr..ph.p_vaddr + ph.p_memsz).contains(&entry))
+    {
         return Err(Errno::ENOEXEC);
     }
     Ok(())
 }
 // ANCHOR_END: check_segments
 
-fn map_segments(mem: &mut dyn Memory, space: &mut AddressSpace, elf: &[u8], phdrs: &[ProgramHeader]) -> Result<(), Errno> {
+fn map_segments(
+    mem: &mut dyn Memory,
+    space: &mut AddressSpace,
+    elf: &[u8],
+    phdrs: &[ProgramHeader],
+) -> Result<(), Errno> {
     // An empty segment maps nothing, as in Linux's elf_map().
     for ph in phdrs.iter().filter(|ph| ph.p_type == PT_LOAD && ph.p_memsz > 0) {
         map_segment(mem, space, elf, ph)?;
@@ -175,7 +192,12 @@ fn map_segments(mem: &mut dyn Memory, space: &mut AddressSpace, elf: &[u8], phdr
 /// Only the `p_filesz` bytes are copied, never whole pages of the file: the
 /// rest of each page stays as `alloc` left it, zero, which is the bss.
 /// (Linux maps whole file pages, so it must clear the tail by hand: `padzero`.)
-fn map_segment(mem: &mut dyn Memory, space: &mut AddressSpace, elf: &[u8], ph: &ProgramHeader) -> Result<(), Errno> {
+fn map_segment(
+    mem: &mut dyn Memory,
+    space: &mut AddressSpace,
+    elf: &[u8],
+    ph: &ProgramHeader,
+) -> Result<(), Errno> {
     let flags = page_flags(ph.p_flags);
     let start = ph.p_vaddr & !(PAGE - 1);
     let end = (ph.p_vaddr + ph.p_memsz).div_ceil(PAGE) * PAGE;
@@ -242,7 +264,9 @@ fn phdr_address(header: &Header, phdrs: &[ProgramHeader]) -> u64 {
     }
     let phoff = header.e_phoff;
     let mut loads = phdrs.iter().filter(|ph| ph.p_type == PT_LOAD);
-    if let Some(ph) = loads.clone().find(|ph| ph.p_offset <= phoff && phoff < ph.p_offset + ph.p_filesz) {
+    if let Some(ph) =
+        loads.clone().find(|ph| ph.p_offset <= phoff && phoff < ph.p_offset + ph.p_filesz)
+    {
         return ph.p_vaddr + (phoff - ph.p_offset);
     }
     let first = loads.next().expect("checked: at least one PT_LOAD");

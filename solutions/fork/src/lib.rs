@@ -21,7 +21,13 @@ pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpa
 ///
 /// Errors: `EAGAIN` when the task table is full, `ENOMEM` when memory runs out.
 /// On error nothing has changed: no pid taken from the table, no frame lost.
-pub fn fork(procs: &mut Procs, mem: &mut dyn Memory, rq: &mut dyn RunQueue, parent: Pid, copy: CopySpace) -> Result<Pid, Errno> {
+pub fn fork(
+    procs: &mut Procs,
+    mem: &mut dyn Memory,
+    rq: &mut dyn RunQueue,
+    parent: Pid,
+    copy: CopySpace,
+) -> Result<Pid, Errno> {
     let pid = procs.alloc_pid()?;
     let p = procs.get_mut(parent).ok_or(Errno::ESRCH)?;
     let space = match &mut p.space {

@@ -110,7 +110,8 @@ pub fn wait4(procs: &mut Procs, me: Pid, target: Pid, options: i32) -> Result<Wa
     }
     // Only children are candidates, never `me` or another task's child;
     // children() is in pid order, so the lowest-pid zombie goes first.
-    let mut candidates = procs.children(me).into_iter().filter(|&c| target <= 0 || c == target).peekable();
+    let mut candidates =
+        procs.children(me).into_iter().filter(|&c| target <= 0 || c == target).peekable();
     if candidates.peek().is_none() {
         return Err(Errno::ECHILD);
     }

@@ -122,7 +122,8 @@ impl ElfFile {
         for (offset, bytes) in &self.contents {
             out[*offset as usize..][..bytes.len()].copy_from_slice(bytes);
         }
-        let mut w = Writer { out: &mut out, at: 0, big: self.data == ELFDATA2MSB, wide: self.is64() };
+        let mut w =
+            Writer { out: &mut out, at: 0, big: self.data == ELFDATA2MSB, wide: self.is64() };
         w.bytes(&[0x7f, b'E', b'L', b'F', self.class, self.data, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         w.u16(self.e_type);
         w.u16(self.machine);

@@ -9,8 +9,8 @@
 //! ratios, not absolute numbers.
 
 use nix::sys::wait::waitpid;
-use nix::unistd::{fork, ForkResult};
-use runner::{boot, build, BootOptions, BuildOptions, Outcome};
+use nix::unistd::{ForkResult, fork};
+use runner::{BootOptions, BuildOptions, Outcome, boot, build};
 use std::collections::BTreeMap;
 use std::process::exit;
 use std::time::{Duration, Instant};
@@ -72,16 +72,25 @@ fn main() {
     let cow = run_in_kernel(&kernel, true);
     let mcycles = |c: u64| c as f64 / 1e6;
     let host: Vec<f64> = SIZES_MIB.iter().map(|&mib| host_fork_us(mib)).collect();
-    println!("fork + exit + wait, median of 11 (mini-kernel under QEMU TCG) and {HOST_RUNS} (Linux on this machine)");
+    println!(
+        "fork + exit + wait, median of 11 (mini-kernel under QEMU TCG) and {HOST_RUNS} (Linux on this machine)"
+    );
     println!();
-    println!("| touched | eager copy (Mcycles) | copy-on-write (Mcycles) | eager / CoW | Linux fork (µs) | Linux vs 1 MiB |");
-    println!("|--------:|---------------------:|------------------------:|------------:|----------------:|---------------:|");
+    println!(
+        "| touched | eager copy (Mcycles) | copy-on-write (Mcycles) | eager / CoW | Linux fork (µs) | Linux vs 1 MiB |"
+    );
+    println!(
+        "|--------:|---------------------:|------------------------:|------------:|----------------:|---------------:|"
+    );
     for (mib, host_us) in SIZES_MIB.into_iter().zip(&host) {
         let key = format!("fork_exit_wait {mib}");
         let (e, c) = (get(&eager, &key), get(&cow, &key));
         println!(
             "| {mib:>4} MiB | {:>20.2} | {:>23.2} | {:>10.1}× | {host_us:>15.0} | {:>13.1}× |",
-            mcycles(e), mcycles(c), e as f64 / c as f64, host_us / host[0]
+            mcycles(e),
+            mcycles(c),
+            e as f64 / c as f64,
+            host_us / host[0]
         );
     }
     let per_page = |m: &BTreeMap<String, u64>| get(m, "child_writes 1024") as f64 / 1024.0;
@@ -89,11 +98,21 @@ fn main() {
     println!();
     println!(
         "a child's first write to a shared page (CoW fault: trap, copy, flush): {:.0} cycles ≈ {:.1} µs of TCG time",
-        per_page(&cow), per_page(&cow) / tsc_per_us
+        per_page(&cow),
+        per_page(&cow) / tsc_per_us
     );
-    println!("the same write after an eager fork (the page is already private): {:.0} cycles", per_page(&eager));
-    println!("eager fork, cost per page copied at fork (4 MiB → 64 MiB): {:.0} cycles", slope(&eager));
-    println!("copy-on-write fork, cost per page shared at fork (4 MiB → 64 MiB): {:.0} cycles", slope(&cow));
+    println!(
+        "the same write after an eager fork (the page is already private): {:.0} cycles",
+        per_page(&eager)
+    );
+    println!(
+        "eager fork, cost per page copied at fork (4 MiB → 64 MiB): {:.0} cycles",
+        slope(&eager)
+    );
+    println!(
+        "copy-on-write fork, cost per page shared at fork (4 MiB → 64 MiB): {:.0} cycles",
+        slope(&cow)
+    );
 }
 
 /// Extra cycles per extra page between 4 and 64 MiB: the c in T = T0 + N·c.

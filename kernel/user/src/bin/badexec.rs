@@ -3,7 +3,7 @@
 #![no_std]
 #![no_main]
 
-use user::{errno_name, execve, getpid, println, Args};
+use user::{Args, errno_name, execve, getpid, println};
 
 user::main!(main);
 

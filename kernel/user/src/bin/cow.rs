@@ -11,7 +11,7 @@
 #![no_main]
 
 use core::ptr::{addr_of_mut, read_volatile, write_volatile};
-use user::{exit, fork, free_frames, mmap_fixed, munmap, println, sleep_ms, status, wait4, Args};
+use user::{Args, exit, fork, free_frames, mmap_fixed, munmap, println, sleep_ms, status, wait4};
 
 user::main!(main);
 
@@ -85,7 +85,11 @@ fn isolate() -> i32 {
     let slot = unsafe { addr_of_mut!(STATUS.0[0]) };
     let r = user::syscall(user::nr::WAIT4, [quick as u64, slot as u64, 0, 0]);
     let stored = unsafe { read_volatile(slot) };
-    println!("cow: wait4 returned {}, stored exit status {} in a shared page", r == quick as i64, status::wexitstatus(stored));
+    println!(
+        "cow: wait4 returned {}, stored exit status {} in a shared page",
+        r == quick as i64,
+        status::wexitstatus(stored)
+    );
     let sleeper_ok = reap(sleeper) == 0;
     let ok = child_ok && sleeper_ok && get() == 3 && status::wexitstatus(stored) == 42;
     println!("cow: isolation {}", if ok { "holds" } else { "BROKEN" });
@@ -107,7 +111,10 @@ fn leak(n: u32) -> i32 {
         set(i as u64);
     }
     let after = free_frames();
-    println!("cow: {n} fork/exit cycles; free frames before and after {}", if before == after { "match" } else { "DIFFER" });
+    println!(
+        "cow: {n} fork/exit cycles; free frames before and after {}",
+        if before == after { "match" } else { "DIFFER" }
+    );
     println!("cow: (before {before}, after {after})");
     (before != after) as i32
 }
@@ -147,15 +154,23 @@ fn storm() -> i32 {
         let copies = before - free_frames();
         fill(b'C');
         let again = before - free_frames() - copies;
-        println!("cow: child wrote {STORM_PAGES} shared pages: {copies} copies; writing them again: {again} more");
+        println!(
+            "cow: child wrote {STORM_PAGES} shared pages: {copies} copies; writing them again: {again} more"
+        );
         exit((wrong(b'C') != 0) as i32);
     }
     let child_ok = reap(child) == 0;
     let before = free_frames();
     let untouched = wrong(b'P');
     fill(b'Q');
-    println!("cow: parent's pages untouched by the child's writes: {}", if untouched == 0 { "yes" } else { "NO" });
-    println!("cow: parent wrote its pages after the child exited: {} copies", before - free_frames());
+    println!(
+        "cow: parent's pages untouched by the child's writes: {}",
+        if untouched == 0 { "yes" } else { "NO" }
+    );
+    println!(
+        "cow: parent wrote its pages after the child exited: {} copies",
+        before - free_frames()
+    );
     let ok = child_ok && untouched == 0 && wrong(b'Q') == 0;
     munmap(STORM, STORM_PAGES * 4096);
     (!ok) as i32
@@ -186,7 +201,11 @@ fn oom() -> i32 {
         exit(0);
     }
     let how = reap(child);
-    println!("cow: the child writing {} MiB of shared pages ended with {}", mapped, if how == 128 + status::SIGKILL { "SIGKILL" } else { "no kill" });
+    println!(
+        "cow: the child writing {} MiB of shared pages ended with {}",
+        mapped,
+        if how == 128 + status::SIGKILL { "SIGKILL" } else { "no kill" }
+    );
     let before = free_frames();
     fill_n(b'Q', pages);
     let copies = before - free_frames();
@@ -206,6 +225,9 @@ fn readonly() -> i32 {
         exit(0);
     }
     let how = reap(child);
-    println!("cow: the child that wrote to its code ended with {}", if how == 128 + status::SIGSEGV { "SIGSEGV" } else { "no signal" });
+    println!(
+        "cow: the child that wrote to its code ended with {}",
+        if how == 128 + status::SIGSEGV { "SIGSEGV" } else { "no signal" }
+    );
     (how != 128 + status::SIGSEGV) as i32
 }

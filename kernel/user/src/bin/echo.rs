@@ -2,7 +2,7 @@
 #![no_std]
 #![no_main]
 
-use user::{print, Args};
+use user::{Args, print};
 
 user::main!(main);
 

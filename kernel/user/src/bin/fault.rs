@@ -2,7 +2,7 @@
 #![no_std]
 #![no_main]
 
-use user::{println, Args};
+use user::{Args, println};
 
 user::main!(main);
 

@@ -8,7 +8,7 @@
 #![no_main]
 
 use core::ptr::write_volatile;
-use user::{exit, fork, mmap_fixed, munmap, println, rdtsc, sleep_ms, wait4, Args};
+use user::{Args, exit, fork, mmap_fixed, munmap, println, rdtsc, sleep_ms, wait4};
 
 user::main!(main);
 

@@ -3,7 +3,7 @@
 #![no_std]
 #![no_main]
 
-use user::{errno_name, exit, fork, println, sleep_ms, wait4, Args};
+use user::{Args, errno_name, exit, fork, println, sleep_ms, wait4};
 
 user::main!(main);
 

@@ -4,7 +4,7 @@
 #![no_main]
 
 use core::fmt::Write;
-use user::{execve, exit, fork, getpid, getppid, println, wait4, Args, StackStr};
+use user::{Args, StackStr, execve, exit, fork, getpid, getppid, println, wait4};
 
 user::main!(main);
 

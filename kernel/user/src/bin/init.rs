@@ -3,7 +3,7 @@
 #![no_std]
 #![no_main]
 
-use user::{execve, exit, fork, getpid, poweroff, println, status, wait4, Args};
+use user::{Args, execve, exit, fork, getpid, poweroff, println, status, wait4};
 
 user::main!(main);
 

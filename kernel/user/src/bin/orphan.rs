@@ -3,7 +3,7 @@
 #![no_std]
 #![no_main]
 
-use user::{exit, fork, getpid, getppid, println, sleep_ms, wait4, Args};
+use user::{Args, exit, fork, getpid, getppid, println, sleep_ms, wait4};
 
 user::main!(main);
 

@@ -3,7 +3,7 @@
 #![no_std]
 #![no_main]
 
-use user::{exit, fork, println, proc_list, sleep_ms, wait4, Args, ProcInfo};
+use user::{Args, ProcInfo, exit, fork, println, proc_list, sleep_ms, wait4};
 
 user::main!(main);
 

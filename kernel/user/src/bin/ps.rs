@@ -3,7 +3,7 @@
 #![no_std]
 #![no_main]
 
-use user::{println, proc_list, Args, ProcInfo};
+use user::{Args, ProcInfo, println, proc_list};
 
 user::main!(main);
 
@@ -12,7 +12,15 @@ fn main(_: Args) -> i32 {
     println!("  PID  PPID STAT   TIME CMD");
     for p in proc_list(&mut buf).iter().filter(|p| p.pid != 0) {
         let t = p.ticks;
-        println!("{:5} {:5} {:<4} {:>2}.{:02} {}", p.pid, p.ppid, p.state as char, t / 100, t % 100, p.name());
+        println!(
+            "{:5} {:5} {:<4} {:>2}.{:02} {}",
+            p.pid,
+            p.ppid,
+            p.state as char,
+            t / 100,
+            t % 100,
+            p.name()
+        );
     }
     0
 }

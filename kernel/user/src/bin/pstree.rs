@@ -2,8 +2,8 @@
 #![no_std]
 #![no_main]
 
-use user::{print, proc_list, Args, ProcInfo, StackStr};
 use core::fmt::Write;
+use user::{Args, ProcInfo, StackStr, print, proc_list};
 
 user::main!(main);
 
@@ -43,7 +43,14 @@ fn draw(procs: &[ProcInfo], pid: i32, indent: &mut StackStr<512>) {
         }
         print!("{branch}");
         let mut deeper = StackStr::<512>::new();
-        let _ = write!(deeper, "{}{:w$}{}", indent.as_str(), "", if count == 1 || last { "   " } else { " │ " }, w = label.as_str().len());
+        let _ = write!(
+            deeper,
+            "{}{:w$}{}",
+            indent.as_str(),
+            "",
+            if count == 1 || last { "   " } else { " │ " },
+            w = label.as_str().len()
+        );
         draw(procs, child.pid, &mut deeper);
     }
 }

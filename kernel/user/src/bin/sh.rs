@@ -3,7 +3,7 @@
 #![no_std]
 #![no_main]
 
-use user::{execve, exit, fork, print, println, read, status, wait4, Args};
+use user::{Args, execve, exit, fork, print, println, read, status, wait4};
 
 user::main!(main);
 
@@ -19,7 +19,8 @@ fn main(_: Args) -> i32 {
             None => (text, false),
         };
         let mut words = [""; 16];
-        let count = text.split_whitespace().zip(words.iter_mut()).map(|(w, slot)| *slot = w).count();
+        let count =
+            text.split_whitespace().zip(words.iter_mut()).map(|(w, slot)| *slot = w).count();
         match words[0] {
             "" => continue,
             "exit" => return 0,

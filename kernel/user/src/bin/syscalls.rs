@@ -4,7 +4,7 @@
 #![no_std]
 #![no_main]
 
-use user::{errno_name, getpid, getppid, mmap_fixed, munmap, nr, println, syscall, syscall6, Args};
+use user::{Args, errno_name, getpid, getppid, mmap_fixed, munmap, nr, println, syscall, syscall6};
 
 user::main!(main);
 
@@ -31,7 +31,11 @@ fn main(_: Args) -> i32 {
         check("mmap of the kernel's half", mmap_fixed(0xffff_8000_0000_0000, 4096), -22),
         check("mmap of a length that wraps", mmap_fixed(0x1000_0000, usize::MAX - 100), -22),
         check("mmap of an unaligned address", mmap_fixed(0x1000_0001, 4096), -22),
-        check("mmap shared (unsupported)", syscall6(nr::MMAP, [0x1000_0000, 4096, 3, 0x01 | 0x20 | 0x10_0000, -1i64 as u64, 0]), -22),
+        check(
+            "mmap shared (unsupported)",
+            syscall6(nr::MMAP, [0x1000_0000, 4096, 3, 0x01 | 0x20 | 0x10_0000, -1i64 as u64, 0]),
+            -22,
+        ),
         check("munmap of nothing", munmap(0x1000_0000, 0), -22),
         check("mmap of one fresh page", mmap_fixed(0x1000_0000, 4096), 0x1000_0000),
         check("munmap of that page", munmap(0x1000_0000, 4096), 0),

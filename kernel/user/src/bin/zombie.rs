@@ -3,7 +3,7 @@
 #![no_std]
 #![no_main]
 
-use user::{exit, fork, println, run, sleep_ms, status, wait4, Args};
+use user::{Args, exit, fork, println, run, sleep_ms, status, wait4};
 
 user::main!(main);
 
@@ -16,7 +16,10 @@ fn main(_: Args) -> i32 {
     println!("zombie: child {pid} has exited; before wait4:");
     run(&["ps"]);
     let (reaped, st) = wait4(pid, 0);
-    println!("zombie: wait4 reaped {reaped}, exit status {}; after wait4:", status::wexitstatus(st));
+    println!(
+        "zombie: wait4 reaped {reaped}, exit status {}; after wait4:",
+        status::wexitstatus(st)
+    );
     run(&["ps"]);
     0
 }
