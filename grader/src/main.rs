@@ -13,36 +13,67 @@ mod scenario;
 mod tree;
 mod verdict;
 
+use clap::{CommandFactory, Parser, Subcommand};
 use grade::{Grader, Kernels};
 use std::path::{Path, PathBuf};
 use std::process::exit;
 use tree::{Origin, Tree};
 use verdict::Submission;
 
-const USAGE: &str = "\
-usage: cargo grade [MODE] [--piece NAME]... [--timeout-scale X] [--json FILE] [--junit FILE]
-modes:
-  (none)              grade this tree's exercises
-  --solutions         grade the reference solutions (must score 100%)
-  --student PATH      grade a student's checkout with this tree's tests
-  --class DIR         grade every subdirectory of DIR [--csv FILE, default grades.csv]
-  check               every stub fails all its tests, every solution passes them
-  classroom           print the GitHub Classroom autograding config
-exit status: 0 full score (check: all checks hold), 1 otherwise, 2 usage or grader error";
-
-#[derive(Debug, Default)]
+/// `cargo grade`: scores the exercises with this repository's tests,
+/// snapshots and rubrics.
+///
+/// Exit status: 0 full score (check: every check holds), 1 points lost,
+/// 2 usage error or a mistake in the course.
+#[derive(Debug, Parser)]
+#[command(name = "cargo grade", bin_name = "cargo grade", version, about, long_about = None)]
 struct Args {
-    mode: Mode,
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    source: Source,
+    /// Grade only this piece (repeat for more).
+    #[arg(long = "piece", value_name = "NAME")]
     pieces: Vec<String>,
-    scale: Option<f64>,
+    /// Stretch every time limit by X (default: measured on this machine).
+    #[arg(long, value_name = "X", value_parser = positive)]
+    timeout_scale: Option<f64>,
+    /// Also write every score as JSON ("-" for stdout).
+    #[arg(long, value_name = "FILE")]
     json: Option<String>,
+    /// Also write every score as JUnit XML ("-" for stdout).
+    #[arg(long, value_name = "FILE")]
     junit: Option<String>,
+    /// Where --class writes its CSV [default: grades.csv].
+    #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
 }
 
-#[derive(Debug, Default, PartialEq)]
+/// Whose pieces to grade; with none of these, this tree's exercises.
+#[derive(Debug, Default, clap::Args)]
+#[group(multiple = false)]
+struct Source {
+    /// Grade the reference solutions (they must score 100%).
+    #[arg(long)]
+    solutions: bool,
+    /// Grade a student's checkout with this tree's tests.
+    #[arg(long, value_name = "PATH")]
+    student: Option<PathBuf>,
+    /// Grade every subdirectory of DIR, one student each.
+    #[arg(long, value_name = "DIR")]
+    class: Option<PathBuf>,
+}
+
+#[derive(Debug, PartialEq, Subcommand)]
+enum Command {
+    /// Every stub fails all its tests, every solution passes them.
+    Check,
+    /// Print the GitHub Classroom autograding config.
+    Classroom,
+}
+
+#[derive(Debug, PartialEq)]
 enum Mode {
-    #[default]
     Tree,
     Solutions,
     Student(PathBuf),
@@ -51,57 +82,33 @@ enum Mode {
     Classroom,
 }
 
-fn usage_error(msg: &str) -> ! {
-    eprintln!("cargo grade: {msg}\n{USAGE}");
-    exit(2)
-}
-
-fn parse_args(mut it: impl Iterator<Item = String>) -> Args {
-    let mut a = Args::default();
-    let value = |it: &mut dyn Iterator<Item = String>, flag: &str| {
-        it.next().unwrap_or_else(|| usage_error(&format!("{flag} needs a value")))
-    };
-    let set_mode = |a: &mut Args, m: Mode| {
-        if a.mode != Mode::Tree {
-            usage_error("give one mode only");
-        }
-        a.mode = m;
-    };
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--solutions" => set_mode(&mut a, Mode::Solutions),
-            "--student" => set_mode(&mut a, Mode::Student(value(&mut it, "--student").into())),
-            "--class" => set_mode(&mut a, Mode::Class(value(&mut it, "--class").into())),
-            "check" => set_mode(&mut a, Mode::Check),
-            "classroom" => set_mode(&mut a, Mode::Classroom),
-            "--piece" => a.pieces.push(value(&mut it, "--piece")),
-            "--json" => a.json = Some(value(&mut it, "--json")),
-            "--junit" => a.junit = Some(value(&mut it, "--junit")),
-            "--csv" => a.csv = Some(value(&mut it, "--csv").into()),
-            "--timeout-scale" => {
-                let v = value(&mut it, "--timeout-scale");
-                a.scale = Some(
-                    v.parse()
-                        .ok()
-                        .filter(|s: &f64| *s > 0.0)
-                        .unwrap_or_else(|| usage_error("--timeout-scale needs a positive number")),
-                );
-            }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                exit(0)
-            }
-            other => usage_error(&format!("unknown argument {other:?}")),
+impl Args {
+    fn mode(&self) -> Mode {
+        match (&self.command, &self.source) {
+            (Some(Command::Check), _) => Mode::Check,
+            (Some(Command::Classroom), _) => Mode::Classroom,
+            (None, s) if s.solutions => Mode::Solutions,
+            (None, Source { student: Some(p), .. }) => Mode::Student(p.clone()),
+            (None, Source { class: Some(d), .. }) => Mode::Class(d.clone()),
+            (None, _) => Mode::Tree,
         }
     }
-    a
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    s.parse().ok().filter(|x: &f64| *x > 0.0).ok_or_else(|| "needs a positive number".into())
+}
+
+fn usage_error(msg: &str) -> ! {
+    Args::command().error(clap::error::ErrorKind::InvalidValue, msg).exit()
 }
 
 fn main() {
-    let args = parse_args(std::env::args().skip(1));
+    let args = Args::parse();
+    let mode = args.mode();
     let pristine = runner::repo_root();
     let mut rubrics = rubric::discover(&pristine).unwrap_or_else(|e| fail(&e));
-    if args.mode == Mode::Classroom {
+    if mode == Mode::Classroom {
         print!("{}", classroom(&rubrics));
         return;
     }
@@ -115,9 +122,9 @@ fn main() {
     let _lock = lock(&pristine);
     let needs_qemu = rubrics.iter().any(rubric::Rubric::is_kernel_piece);
     let (scale, how) = if needs_qemu {
-        calibrate::scale(args.scale)
+        calibrate::scale(args.timeout_scale)
     } else {
-        (args.scale.unwrap_or(1.0), "host tests only")
+        (args.timeout_scale.unwrap_or(1.0), "host tests only")
     };
     let human_to_stderr = args.json.as_deref() == Some("-") || args.junit.as_deref() == Some("-");
     let say = |s: &str| if human_to_stderr { eprint!("{s}") } else { print!("{s}") };
@@ -131,7 +138,7 @@ fn main() {
     let grade = |g: &mut Grader, name: &str, origin: Origin, k: Kernels| {
         g.grade(name, &origin, k).unwrap_or_else(|e| fail(&e))
     };
-    let subs: Vec<Submission> = match &args.mode {
+    let subs: Vec<Submission> = match &mode {
         Mode::Tree => vec![grade(
             &mut grader,
             "this tree",
@@ -176,7 +183,7 @@ fn main() {
         say(&report::submission(s));
         say("\n");
     }
-    if let Mode::Class(_) = args.mode {
+    if let Mode::Class(_) = mode {
         say(&report::class_table(&subs));
         let csv = args.csv.clone().unwrap_or_else(|| "grades.csv".into());
         write_out(&csv.to_string_lossy(), &report::class_csv(&subs));
@@ -305,18 +312,22 @@ mod tests {
     use super::*;
 
     fn args(s: &str) -> Args {
-        parse_args(s.split_whitespace().map(String::from))
+        Args::try_parse_from(["cargo grade"].into_iter().chain(s.split_whitespace())).unwrap()
     }
 
     #[test]
     fn arguments_parse() {
         let a = args("--student /s --piece fork --piece exec --json - --timeout-scale 2.5");
-        assert_eq!(a.mode, Mode::Student("/s".into()));
+        assert_eq!(a.mode(), Mode::Student("/s".into()));
         assert_eq!(a.pieces, ["fork", "exec"]);
         assert_eq!(a.json.as_deref(), Some("-"));
-        assert_eq!(a.scale, Some(2.5));
-        assert_eq!(args("check").mode, Mode::Check);
-        assert_eq!(args("").mode, Mode::Tree);
+        assert_eq!(a.timeout_scale, Some(2.5));
+        assert_eq!(args("check").mode(), Mode::Check);
+        assert_eq!(args("").mode(), Mode::Tree);
+        let bad =
+            |s: &str| Args::try_parse_from(["cargo grade"].into_iter().chain(s.split_whitespace()));
+        assert!(bad("--solutions --student /s").is_err(), "one source only");
+        assert!(bad("--timeout-scale -1").is_err());
     }
 
     #[test]

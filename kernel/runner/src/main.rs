@@ -4,39 +4,50 @@
 //!     cargo boot -- echo hi          run one command; exit with its status
 //!     cargo boot --gdb               wait for gdb before the first instruction
 //!     cargo boot --student fork      use exercises/fork instead of the solution
-//!     cargo boot --cow -- forkdemo   fork copies on write
+//!     cargo boot --cow -- cow storm  fork copies on write
 //!     cargo boot --bench             time five boots
 
+use clap::Parser;
 use runner::{BootOptions, BuildOptions, Outcome, boot, build, qemu_args, qemu_binary};
 use std::process::{Command, exit};
 
+/// Builds the mini-kernel and boots it in QEMU.
+#[derive(Debug, Parser)]
+#[command(name = "cargo boot", bin_name = "cargo boot", version, about, long_about = None)]
+struct Args {
+    /// Start QEMU halted and print the command that attaches gdb.
+    #[arg(long)]
+    gdb: bool,
+    /// fork shares pages copy-on-write (kernel option cow=on).
+    #[arg(long)]
+    cow: bool,
+    /// Time five boots and print the medians.
+    #[arg(long)]
+    bench: bool,
+    /// Use your exercises/PIECE instead of the reference (repeat for more).
+    #[arg(long, value_name = "PIECE", value_parser = clap::builder::PossibleValuesParser::new(runner::PIECES))]
+    student: Vec<String>,
+    /// What init runs (after `--`); with none, the shell.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let mut opts = BuildOptions::default();
-    let (mut gdb, mut cow, mut bench, mut command) = (false, false, false, Vec::new());
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--gdb" => gdb = true,
-            "--cow" => cow = true,
-            "--bench" => bench = true,
-            "--student" => opts.student.push(args.next().unwrap_or_else(|| usage())),
-            "--" => command.extend(args.by_ref()),
-            "-h" | "--help" => usage(),
-            _ => command.push(a),
-        }
-    }
+    let args = Args::parse();
+    let opts = BuildOptions { student: args.student.clone(), ..Default::default() };
     let kernel = build(&opts).unwrap_or_else(|e| {
         eprintln!("{e}");
         exit(2)
     });
-    let cmdline = format!("cow={} -- {}", if cow { "on" } else { "off" }, command.join(" "));
-    if bench {
+    let cmdline =
+        format!("cow={} -- {}", if args.cow { "on" } else { "off" }, args.command.join(" "));
+    if args.bench {
         return benchmark(&kernel);
     }
-    if command.is_empty() || gdb {
+    if args.command.is_empty() || args.gdb {
         let mut qemu = Command::new(qemu_binary());
         qemu.args(qemu_args(&kernel, &cmdline, 256)).args(["-serial", "mon:stdio"]);
-        if gdb {
+        if args.gdb {
             qemu.args(["-s", "-S"]);
             eprintln!("QEMU is waiting for gdb. In another terminal:\n");
             eprintln!(
@@ -63,7 +74,6 @@ fn main() {
         _ => 1,
     })
 }
-
 /// Boots five times (plus one warm-up) and prints the median time from
 /// QEMU's start to init's first line and to the clean exit.
 fn benchmark(kernel: &std::path::Path) {
@@ -97,11 +107,4 @@ fn benchmark(kernel: &std::path::Path) {
         total[0],
         total[total.len() - 1]
     );
-}
-
-fn usage() -> ! {
-    eprintln!(
-        "usage: cargo boot [--gdb] [--cow] [--bench] [--student PIECE]... [-- COMMAND ARGS...]"
-    );
-    exit(2)
 }
