@@ -109,11 +109,13 @@ pub fn run_in(
     let ended = loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             break match (status.code(), status.signal()) {
+                // bwrap exits with 128 + the number of the signal that
+                // killed the program it ran.
+                (Some(code @ 129..=192), _) if jail.is_some() => {
+                    Ended::Signaled(signal(code - 128))
+                }
                 (Some(code), _) => Ended::Exited(code),
-                (None, Some(sig)) => Ended::Signaled(
-                    Signal::try_from(sig)
-                        .map_or(format!("signal {sig}"), |s| s.as_str().to_string()),
-                ),
+                (None, Some(sig)) => Ended::Signaled(signal(sig)),
                 _ => Ended::Exited(-1),
             };
         }
@@ -145,6 +147,10 @@ pub fn run_in(
         out.notes.extend(jail.notes(&out));
     }
     Ok(out)
+}
+
+fn signal(number: i32) -> String {
+    Signal::try_from(number).map_or(format!("signal {number}"), |s| s.as_str().to_string())
 }
 
 type Reader = (std::thread::JoinHandle<()>, Arc<Mutex<Capture>>);

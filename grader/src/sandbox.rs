@@ -24,6 +24,7 @@
 use crate::limits::{self, Captured, Ended};
 use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl, open};
 use nix::sched::{CloneFlags, unshare};
+use nix::sys::signal::{Signal, kill};
 use nix::sys::stat::Mode;
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork, geteuid, pipe2, read, write};
@@ -295,31 +296,26 @@ impl Jail {
 
 /// A user namespace in which root and nobody are themselves, and no
 /// further user namespace can be made: bwrap builds the sandbox in it as
-/// root, and the test runs in it as nobody. Root is needed to write a map
-/// with two lines, so the grader does it for a child that waits.
+/// root, and the test runs in it as nobody. Only root can write a map of
+/// two lines, so the grader does it for a child, which waits to be killed.
 fn user_namespace() -> Result<OwnedFd, String> {
     let err = |what: &'static str| move |e: nix::Error| format!("{what}: {e}");
     let (ready_r, ready_w) = pipe2(OFlag::O_CLOEXEC).map_err(err("pipe"))?;
     let (go_r, go_w) = pipe2(OFlag::O_CLOEXEC).map_err(err("pipe"))?;
     // SAFETY: the child makes only system calls, which are async-signal-safe,
-    // and leaves with _exit: it touches nothing the grader's threads hold.
+    // until it is killed: it touches nothing the grader's threads hold.
     match unsafe { fork() }.map_err(err("fork"))? {
         ForkResult::Child => {
-            // Its copy of `go`'s write end would keep its own reads from
-            // ever seeing the end of the pipe.
-            drop((ready_r, go_w));
-            let step = |ok: bool| {
-                let _ = write(&ready_w, if ok { b"+" } else { b"-" });
-                let _ = read(&go_r, &mut [0u8]);
-            };
-            step(unshare(CloneFlags::CLONE_NEWUSER).is_ok());
-            step(forbid_user_namespaces());
-            // SAFETY: ends the child without running the parent's destructors.
-            unsafe { nix::libc::_exit(0) }
+            let report = |ok: bool| write(&ready_w, if ok { b"+" } else { b"-" });
+            let _ = report(unshare(CloneFlags::CLONE_NEWUSER).is_ok());
+            let _ = read(&go_r, &mut [0u8]);
+            let _ = report(forbid_user_namespaces());
+            loop {
+                nix::unistd::pause();
+            }
         }
         ForkResult::Parent { child } => {
-            // Only the child writes to `ready` and reads `go`: if it dies,
-            // the reads below see the end of the pipe instead of blocking.
+            // Should the child die, the reads below see the end of the pipe.
             drop((ready_w, go_r));
             let result = (|| {
                 wait_for(&ready_r, "cannot create a user namespace")?;
@@ -333,7 +329,9 @@ fn user_namespace() -> Result<OwnedFd, String> {
                 open(format!("/proc/{child}/ns/user").as_str(), OFlag::O_RDONLY, Mode::empty())
                     .map_err(err("opening the user namespace"))
             })();
-            drop(go_w);
+            // Not by closing pipes: another thread's helper, forked meanwhile,
+            // may hold copies of their ends.
+            let _ = kill(child, Signal::SIGKILL);
             let _ = waitpid(child, None);
             result
         }
