@@ -582,4 +582,26 @@ mod tests {
             .collect();
         assert!(survivors.is_empty(), "{} processes survived", survivors.len());
     }
+
+    /// A benchmark, not a check: what the sandbox adds to every test, from
+    /// `true` run plainly and sandboxed, alternately. Run it with
+    /// `cargo test -p grader --release sandbox_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a benchmark: it prints figures"]
+    fn sandbox_cost() {
+        let time = |sandbox: Option<&Sandbox>| {
+            let start = Instant::now();
+            let out = limits::run_in(Command::new("true"), Duration::from_secs(30), sandbox);
+            assert_eq!(out.unwrap().ended, Ended::Exited(0));
+            start.elapsed().as_secs_f64() * 1000.0
+        };
+        let (mut plain, mut boxed): (Vec<f64>, Vec<f64>) =
+            (0..31).map(|_| (time(None), time(Some(sandbox())))).unzip();
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (p, b) = (median(&mut plain), median(&mut boxed));
+        println!("`true`, median of 31: {p:.1} ms plain, {b:.1} ms sandboxed (x{:.1})", b / p);
+    }
 }
