@@ -1,6 +1,9 @@
 //! What the grader's integration tests share: running the grader on a
 //! class of fixture students, and reading its JSON report.
 
+// Each test binary uses a part of this file.
+#![allow(dead_code)]
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
