@@ -125,7 +125,9 @@ impl Sandbox {
         }
         covers.sort_by_key(|(p, _)| (p.components().count(), p.clone()));
         covers.dedup_by(|a, b| a.0 == b.0);
-        shown.retain(|p| p.exists() && covers.iter().any(|(c, _)| p.starts_with(c) && p != c));
+        // The grading tree and its build directory may not exist yet: they
+        // are bound when they do (--ro-bind-try).
+        shown.retain(|p| covers.iter().any(|(c, _)| p.starts_with(c) && p != c));
         let sandbox = Sandbox { as_root, covers, shown };
         let probe = limits::run_in(Command::new("true"), Duration::from_secs(30), Some(&sandbox))?;
         if probe.ended != Ended::Exited(0) {
@@ -139,7 +141,7 @@ impl Sandbox {
     pub fn describe(&self) -> String {
         format!(
             "each test in its own namespaces as {}: read-only files, no network, \
-             {} MiB /tmp; at most {PROCESSES} tasks, {} GiB of memory and {} MiB files \
+             {} MiB /tmp; {PROCESSES} tasks per test; {} GiB of memory and {} MiB files \
              per process",
             if self.as_root { "nobody" } else { "you" },
             SCRATCH >> 20,
@@ -152,7 +154,10 @@ impl Sandbox {
     /// that may take `timeout`.
     pub fn wrap(&self, cmd: &Command, timeout: Duration) -> Result<(Command, Jail), String> {
         let cpu_seconds = timeout.mul_f64(CPU_PER_TIMEOUT).as_secs() + 1;
-        let (info_r, info_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+        // Non-blocking: a bwrap stuck before it reports must not hold up
+        // the census of a test that timed out.
+        let (info_r, info_w) =
+            pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK).map_err(|e| format!("pipe: {e}"))?;
         let userns = if self.as_root { Some(user_namespace()?) } else { None };
         let mut b = Command::new("bwrap");
         match &userns {
@@ -181,7 +186,7 @@ impl Sandbox {
             b.args(["--perms", "0755", "--dir"]).arg(dir);
         }
         for p in &self.shown {
-            b.arg("--ro-bind").arg(p).arg(p);
+            b.arg("--ro-bind-try").arg(p).arg(p);
         }
         for (dir, _) in self.covers.iter().filter(|(_, c)| *c == Cover::Hidden) {
             b.arg("--remount-ro").arg(dir);
@@ -233,9 +238,7 @@ impl Sandbox {
         }
         Ok((b, Jail { info: info_r.into(), cpu_seconds }))
     }
-}
 
-impl Sandbox {
     /// The directories between a cover and what is shown under it.
     fn passages(&self) -> Vec<&Path> {
         let mut dirs: Vec<&Path> = self
@@ -279,9 +282,9 @@ impl Jail {
     /// How many processes the sandbox holds besides its init; meant for a
     /// run that is about to be killed.
     pub fn census(&mut self) -> Option<usize> {
-        let mut json = String::new();
-        self.info.read_to_string(&mut json).ok()?;
-        let info: serde_json::Value = serde_json::from_str(&json).ok()?;
+        let mut json = Vec::new();
+        let _ = self.info.read_to_end(&mut json);
+        let info: serde_json::Value = serde_json::from_slice(&json).ok()?;
         let init = info["child-pid"].as_i64()?;
         let ns = std::fs::read_link(format!("/proc/{init}/ns/pid")).ok()?;
         let members = std::fs::read_dir("/proc")

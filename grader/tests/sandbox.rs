@@ -64,14 +64,8 @@ impl Scene {
     }
 
     fn grade(&self, args: &[&str]) -> (i32, Value, String) {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_grader"));
-        let real_home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
-        let var_or =
-            |var: &str, dir: &str| std::env::var_os(var).unwrap_or(real_home.join(dir).into());
-        cmd.env("CARGO_HOME", var_or("CARGO_HOME", ".cargo"))
-            .env("RUSTUP_HOME", var_or("RUSTUP_HOME", ".rustup"))
-            .env("HOME", &self.home)
-            .env("ESCAPE_DIR", &self.marks)
+        let mut cmd = grader_with_home(&self.home);
+        cmd.env("ESCAPE_DIR", &self.marks)
             .env("ESCAPE_PORT", self.listener.local_addr().unwrap().port().to_string())
             .env("ESCAPE_ADDR", self.address.to_string())
             .env("ESCAPE_RUN", &self.tag);
@@ -122,6 +116,17 @@ impl Drop for Scene {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The grader, with `home` for `$HOME` and this test's toolchain.
+fn grader_with_home(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_grader"));
+    let real = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
+    let var_or = |var: &str, dir: &str| std::env::var_os(var).unwrap_or(real.join(dir).into());
+    cmd.env("CARGO_HOME", var_or("CARGO_HOME", ".cargo"))
+        .env("RUSTUP_HOME", var_or("RUSTUP_HOME", ".rustup"))
+        .env("HOME", home);
+    cmd
 }
 
 fn open_to_all(path: &Path, mode: u32) {
@@ -206,4 +211,27 @@ fn without_the_sandbox_the_same_escapes_succeed() {
     assert!(!scene.home.join("precious").exists());
     assert_eq!(scene.connections(), 2);
     assert!(!scene.survivors().is_empty(), "the lingering process should have survived");
+}
+
+/// The course is often cloned into `$HOME`, which the sandbox hides: the
+/// grading tree and the toolchain must show through (typestate's tests run
+/// cargo).
+#[test]
+fn honest_code_passes_with_the_course_in_home() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let student = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("sandbox-home-{}", std::process::id()))
+        .join("honest");
+    let _ = std::fs::remove_dir_all(&student);
+    support::honest(&student);
+    let src = student.join("exercises/typestate/src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::copy(support::repo().join("solutions/typestate/src/lib.rs"), src.join("lib.rs"))
+        .unwrap();
+    let cmd = grader_with_home(&support::repo());
+    let path = student.to_str().unwrap();
+    let args = ["--student", path, "--piece", "linux-threads", "--piece", "typestate"];
+    let (code, _, stderr) = support::grade(cmd, &args);
+    assert_eq!(code, 0, "full marks:\n{stderr}");
+    std::fs::remove_dir_all(student.parent().unwrap()).unwrap();
 }
