@@ -97,12 +97,13 @@ pub fn solve(actions: &[Action]) -> Result<Tree, String> {
     Ok(tree)
 }
 
-/// A random sequence of 6 to 9 actions that reparents at least one process.
+/// A random sequence of 6 to 9 actions that reparents at least one process
+/// and leaves at least two in the tree.
 pub fn generate(seed: u64) -> Vec<Action> {
     let mut rng = Rng::new(seed);
     loop {
         let (actions, reparented) = attempt(&mut rng);
-        if reparented {
+        if reparented && solve(&actions).is_ok_and(|t| t.len() >= 2) {
             return actions;
         }
     }
