@@ -33,38 +33,74 @@ pub struct BuildOptions {
     pub root: Option<PathBuf>,
 }
 
+impl BuildOptions {
+    fn root(&self) -> PathBuf {
+        self.root.clone().unwrap_or_else(repo_root)
+    }
+
+    fn target_dir(&self) -> PathBuf {
+        self.target_dir.clone().unwrap_or_else(|| self.root().join("target/kernel"))
+    }
+}
+
+/// `cargo SUBCOMMAND` for the package or workspace of `manifest`, with the
+/// kernel build's target, flags and target directory, and `INITRD` if given.
+fn kernel_cargo(
+    subcommand: &str,
+    manifest: &Path,
+    opts: &BuildOptions,
+    initrd: Option<&Path>,
+) -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.args([subcommand, "--release", "--quiet", "--target", TARGET, "--manifest-path"])
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(opts.target_dir())
+        .env("RUSTFLAGS", KERNEL_RUSTFLAGS)
+        // When run from `cargo test`, don't inherit the outer build's settings.
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_TARGET_DIR");
+    if let Some(i) = initrd {
+        c.env("INITRD", i);
+    }
+    c
+}
+
 /// Builds the user programs, packs them into the initramfs, and builds the
 /// kernel around it. Returns the kernel ELF, ready for `qemu -kernel`.
 pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
-    let root = opts.root.clone().unwrap_or_else(repo_root);
-    let target_dir = opts.target_dir.clone().unwrap_or_else(|| root.join("target/kernel"));
-    let manifest = root.join("kernel/os/Cargo.toml");
-    let cargo = |args: &[&str], initrd: Option<&Path>| -> Result<(), String> {
-        let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        c.args(["build", "--release", "--quiet", "--target", TARGET, "--manifest-path"])
-            .arg(&manifest)
-            .arg("--target-dir")
-            .arg(&target_dir)
-            .args(args)
-            .env("RUSTFLAGS", KERNEL_RUSTFLAGS)
-            // When run from `cargo test`, don't inherit the outer build's settings.
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_TARGET")
-            .env_remove("CARGO_TARGET_DIR");
-        if let Some(i) = initrd {
-            c.env("INITRD", i);
-        }
-        let out = c.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "kernel build failed ({}):\n{}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(())
-    };
-    cargo(&["-p", "user"], None)?;
+    let initrd = build_initrd(opts)?;
+    let features: Vec<String> = opts.student.iter().map(|p| format!("student-{p}")).collect();
+    let features = features.join(",");
+    let mut args = vec!["-p", "kernel"];
+    if !features.is_empty() {
+        args.extend(["--features", &features]);
+    }
+    kernel_build(opts, &args, Some(&initrd))?;
+    Ok(opts.target_dir().join(TARGET).join("release").join("kernel"))
+}
+
+fn kernel_build(opts: &BuildOptions, args: &[&str], initrd: Option<&Path>) -> Result<(), String> {
+    let manifest = opts.root().join("kernel/os/Cargo.toml");
+    let out = kernel_cargo("build", &manifest, opts, initrd)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "kernel build failed ({}):\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Builds the user programs and packs them into the initramfs; returns its path.
+fn build_initrd(opts: &BuildOptions) -> Result<PathBuf, String> {
+    let (root, target_dir) = (opts.root(), opts.target_dir());
+    kernel_build(opts, &["-p", "user"], None)?;
     let out_dir = target_dir.join(TARGET).join("release");
     let mut files = Vec::new();
     for name in user_programs(&root)? {
@@ -79,14 +115,31 @@ pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
     files.push(("bin/truncated".into(), echo[..echo.len().min(100)].to_vec()));
     let initrd = target_dir.join("initrd.cpio");
     write_if_changed(&initrd, &cpio::pack(&files))?;
-    let features: Vec<String> = opts.student.iter().map(|p| format!("student-{p}")).collect();
-    let features = features.join(",");
-    let mut args = vec!["-p", "kernel"];
-    if !features.is_empty() {
-        args.extend(["--features", &features]);
+    Ok(initrd)
+}
+
+/// Runs clippy over the kernel, the user programs and `api`'s bare-metal
+/// half, compiled as the kernel build compiles them (target, flags and
+/// initramfs). `args` go to clippy, e.g. `-D warnings`.
+pub fn clippy(opts: &BuildOptions, args: &[String]) -> Result<(), String> {
+    let initrd = build_initrd(opts)?;
+    let root = opts.root();
+    let runs = [
+        (root.join("kernel/os/Cargo.toml"), ["--workspace", "--bins", "--lib"].as_slice()),
+        (root.join("kernel/api/Cargo.toml"), ["--lib", "--features", "baremetal"].as_slice()),
+    ];
+    for (manifest, scope) in runs {
+        let status = kernel_cargo("clippy", &manifest, opts, Some(&initrd))
+            .args(scope)
+            .arg("--")
+            .args(args)
+            .status()
+            .map_err(|e| format!("cannot run cargo clippy: {e}"))?;
+        if !status.success() {
+            return Err(format!("clippy failed on {}", manifest.display()));
+        }
     }
-    cargo(&args, Some(&initrd))?;
-    Ok(out_dir.join("kernel"))
+    Ok(())
 }
 
 /// The kernel's build script reruns when the initramfs's mtime changes, so
