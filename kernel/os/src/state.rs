@@ -127,7 +127,8 @@ impl Cpu {
     /// Then no two `&mut Kernel` are ever live at once, because:
     /// - there is one CPU;
     /// - interrupts are off whenever kernel code runs, except inside idle's
-    ///   `sti; hlt`, where idle holds no borrow of the kernel;
+    ///   `sti; hlt`, where idle holds no borrow of the kernel; a fault in
+    ///   kernel code (a bug) cuts in anyway, but its handler never borrows it;
     /// - no borrow from a `Cpu` survives a task switch: the switching functions
     ///   take `&mut Cpu`, and `switch_to` runs after their last use of the
     ///   kernel. The task switched to then uses its own `Cpu`; the suspended

@@ -188,12 +188,14 @@ fn sys_munmap(k: &mut Kernel, addr: u64, len: u64) -> SysResult {
     Ok(0)
 }
 
+// ANCHOR: sys_yield
 fn sys_yield(cpu: &mut Cpu) -> SysResult {
     let k = cpu.kernel();
     k.rq.make_runnable(&mut k.procs, k.current);
     task::schedule(cpu);
     Ok(0)
 }
+// ANCHOR_END: sys_yield
 
 fn sys_nanosleep(cpu: &mut Cpu, req: u64) -> SysResult {
     let mut ts = [0u8; 16];
