@@ -39,7 +39,8 @@ const MSR_FMASK: u32 = 0xc000_0084;
 
 /// What FMASK clears on entry: TF (bit 8, single-step), IF (9, interrupts), DF
 /// (10, string direction), IOPL (12-13), NT (14) and AC (18, alignment check),
-/// so the kernel starts with interrupts off and sane flags, as Linux's does.
+/// so the kernel starts with interrupts off and sane flags (Linux clears
+/// these and the arithmetic flags too).
 const SYSCALL_CLEARS: u64 = 1 << 8 | 1 << 9 | 1 << 10 | 3 << 12 | 1 << 14 | 1 << 18;
 
 // Descriptor types: present, privilege 0, and...
@@ -156,9 +157,10 @@ static mut TSS: Tss = Tss {
     // so user mode may use no I/O port.
     iomap_base: size_of::<Tss>() as u16,
 };
-/// Code and data segments: in 64-bit mode only their privilege level and the
-/// code segments' long-mode bit matter. The user data and code segments sit
-/// 8 and 16 bytes above STAR's user base (0x10), the order `sysret` requires.
+/// Code and data segments. In 64-bit mode base and limit are ignored: what
+/// counts is present, code or data, the privilege level (DPL), and a code
+/// segment's long-mode bit. The user data and code segments sit 8 and 16
+/// bytes above STAR's user base (0x10), the order `sysret` requires.
 static mut GDT: [u64; 7] = [
     0,
     0x00af_9a00_0000_ffff, // 0x08 kernel code (64-bit)
