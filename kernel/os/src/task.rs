@@ -74,18 +74,14 @@ pub fn schedule(cpu: &mut Cpu) {
 /// then `switch_to`, which returns when some task switches back to `prev`.
 fn context_switch(cpu: &mut Cpu, prev: Pid, next: Pid) {
     let k = cpu.kernel();
-    let prev_sp: *mut u64 = match prev {
-        IDLE => &raw mut k.idle_sp,
-        pid => &raw mut k.procs.get_mut(pid).expect("prev vanished").saved_sp,
-    };
     let next_sp = match next {
         IDLE => k.idle_sp,
         pid => {
             let p = k.procs.get(pid).expect("next vanished");
             let root = p.space.as_ref().map_or(boot::kernel_root(), |s| s.root().0);
-            // SAFETY: a task's kernel stack and page tables live as long as it
-            // is in the table, and it leaves the table only once it has exited
-            // and left the CPU for good.
+            // SAFETY: `next` was picked to run, so it has not exited: its
+            // kernel stack and page tables are alive, and they stay so until
+            // it exits, which it does on the CPU, leaving them first.
             unsafe {
                 x86::set_kernel_stack(p.kstack.top());
                 x86::write_cr3(root);
@@ -94,6 +90,10 @@ fn context_switch(cpu: &mut Cpu, prev: Pid, next: Pid) {
         }
     };
     k.current = next;
+    let prev_sp: *mut u64 = match prev {
+        IDLE => &raw mut k.idle_sp,
+        pid => &raw mut k.procs.get_mut(pid).expect("prev vanished").saved_sp,
+    };
     // `k` is not used again: from here the kernel is the next task's to borrow.
     // SAFETY: `prev_sp` points into the kernel's state, which outlives every
     // task, and `switch_to` writes it before the next task runs; `next_sp` was
