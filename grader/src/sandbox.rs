@@ -140,10 +140,8 @@ impl Sandbox {
     /// One line for the report's head.
     pub fn describe(&self) -> String {
         format!(
-            "each test in its own namespaces as {}: read-only files, no network, \
-             {} MiB /tmp; {PROCESSES} tasks per test; {} GiB of memory and {} MiB files \
-             per process",
-            if self.as_root { "nobody" } else { "you" },
+            "each test in its own namespaces: read-only files, no network, {} MiB /tmp; \
+             {PROCESSES} tasks per test; {} GiB of memory and {} MiB files per process",
             SCRATCH >> 20,
             ADDRESS_SPACE >> 30,
             FILE_SIZE >> 20
