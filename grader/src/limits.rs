@@ -3,7 +3,7 @@
 //! children it forks are killed with it (in the sandbox, every process of
 //! the test is: its PID namespace dies with its init).
 
-use crate::sandbox::{Jail, Sandbox};
+use crate::sandbox::Sandbox;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::collections::VecDeque;
@@ -87,6 +87,7 @@ pub fn run(cmd: Command, timeout: Duration) -> Result<Captured, String> {
     run_in(cmd, timeout, crate::sandbox::current())
 }
 
+/// [`run`], in `sandbox`, or in none.
 pub fn run_in(
     cmd: Command,
     timeout: Duration,
@@ -110,7 +111,8 @@ pub fn run_in(
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             break match (status.code(), status.signal()) {
                 // bwrap exits with 128 + the number of the signal that
-                // killed the program it ran.
+                // killed the program it ran (a program that exits so itself
+                // fails all the same).
                 (Some(code @ 129..=192), _) if jail.is_some() => {
                     Ended::Signaled(signal(code - 128))
                 }
@@ -127,13 +129,10 @@ pub fn run_in(
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    let mut notes = Vec::new();
-    if let (Ended::TimedOut(_), Some(n @ 2..)) = (&ended, jail.as_mut().and_then(Jail::census)) {
-        notes.push(format!(
-            "{n} of its processes were running when it was stopped; the sandbox allows {} tasks",
-            crate::sandbox::PROCESSES
-        ));
-    }
+    let notes = match (&ended, jail.as_mut()) {
+        (Ended::TimedOut(_), Some(jail)) => jail.census().into_iter().collect(),
+        _ => Vec::new(),
+    };
     // Whatever the test forked must not outlive it (or keep the pipes open).
     let _ = killpg(group, Signal::SIGKILL);
     let _ = child.wait();

@@ -277,9 +277,9 @@ impl Jail {
         notes
     }
 
-    /// How many processes the sandbox holds besides its init; meant for a
-    /// run that is about to be killed.
-    pub fn census(&mut self) -> Option<usize> {
+    /// For a run that timed out and is about to be killed: how many
+    /// processes its sandbox holds, when that is more than the test's own.
+    pub fn census(&mut self) -> Option<String> {
         let mut json = Vec::new();
         let _ = self.info.read_to_end(&mut json);
         let info: serde_json::Value = serde_json::from_slice(&json).ok()?;
@@ -291,7 +291,14 @@ impl Jail {
             .filter(|e| e.file_name().to_str().is_some_and(|n| n.parse::<u32>().is_ok()))
             .filter(|e| std::fs::read_link(e.path().join("ns/pid")).ok().as_ref() == Some(&ns))
             .count();
-        Some(members.saturating_sub(1))
+        // Its init, bwrap, is not the test's.
+        let n = members.saturating_sub(1);
+        (n > 1).then(|| {
+            format!(
+                "{n} of its processes were running when it was stopped; \
+                 the sandbox allows {PROCESSES} tasks"
+            )
+        })
     }
 }
 
