@@ -4,6 +4,7 @@
 //! piece = "fork"                 # the exercise's directory and package name
 //! chapter = "kernel/fork.md"     # its page in the book, printed with hints
 //! timeout = 10                   # optional: seconds per host test (before scaling)
+//! hints = ["...", "..."]         # optional: the piece's hint ladder, after a test's own
 //!
 //! [[test]]                       # a #[test] fn in exercises/<piece>/tests/
 //! name = "child_sees_zero_parent_gets_child_pid"
@@ -37,6 +38,10 @@ pub struct Rubric {
     pub piece: String,
     pub chapter: String,
     pub timeout: Option<u64>,
+    /// Hints for the whole piece, from gentle to blunt: `cargo grade watch`
+    /// shows them one by one after the failing test's own hint.
+    #[serde(default)]
+    pub hints: Vec<String>,
     #[serde(default, rename = "test")]
     pub tests: Vec<TestEntry>,
     #[serde(default, rename = "scenario")]
@@ -95,6 +100,9 @@ pub fn parse(text: &str) -> Result<Rubric, String> {
     }
     if rubric.tests.is_empty() && rubric.scenarios.is_empty() {
         return Err("no [[test]] or [[scenario]] entries".into());
+    }
+    if rubric.hints.iter().any(|h| h.trim().is_empty()) {
+        return Err("an empty hint in the ladder".into());
     }
     Ok(rubric)
 }
