@@ -8,6 +8,8 @@ use core::fmt::{self, Write};
 pub use api::abi::ProcInfo;
 pub use api::status;
 
+pub mod thread;
+
 pub mod nr {
     pub const READ: u64 = 0;
     pub const WRITE: u64 = 1;
@@ -18,11 +20,17 @@ pub mod nr {
     pub const GETPID: u64 = 39;
     pub const CLONE: u64 = 56;
     pub const FORK: u64 = 57;
+    pub const VFORK: u64 = 58;
     pub const EXECVE: u64 = 59;
     pub const EXIT: u64 = 60;
     pub const WAIT4: u64 = 61;
     pub const GETPPID: u64 = 110;
+    pub const ARCH_PRCTL: u64 = 158;
     pub const REBOOT: u64 = 169;
+    pub const GETTID: u64 = 186;
+    pub const FUTEX: u64 = 202;
+    pub const SET_TID_ADDRESS: u64 = 218;
+    pub const EXIT_GROUP: u64 = 231;
     pub use api::abi::{SYS_FREE_FRAMES as FREE_FRAMES, SYS_PROC_LIST as PROC_LIST};
 }
 
@@ -50,12 +58,19 @@ pub fn write(fd: i32, buf: &[u8]) -> i64 {
 pub fn read(fd: i32, buf: &mut [u8]) -> i64 {
     syscall(nr::READ, [fd as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0])
 }
+/// Ends the whole process, every thread of it, like the C library's `exit`
+/// (which is the `exit_group` system call).
 pub fn exit(code: i32) -> ! {
-    syscall(nr::EXIT, [code as u64, 0, 0, 0]);
-    unreachable!("exit returned")
+    syscall(nr::EXIT_GROUP, [code as u64, 0, 0, 0]);
+    unreachable!("exit_group returned")
 }
+/// The process id: the thread group's, the same in every thread.
 pub fn getpid() -> i32 {
     syscall(nr::GETPID, [0; 4]) as i32
+}
+/// The calling thread's own id.
+pub fn gettid() -> i32 {
+    syscall(nr::GETTID, [0; 4]) as i32
 }
 pub fn getppid() -> i32 {
     syscall(nr::GETPPID, [0; 4]) as i32
@@ -112,6 +127,12 @@ pub fn proc_list(buf: &mut [ProcInfo]) -> &[ProcInfo] {
     &buf[..n.max(0) as usize]
 }
 
+/// Task `pid` as the kernel sees it right now, if it exists.
+pub fn proc_info(pid: i32) -> Option<ProcInfo> {
+    let mut buf = [ProcInfo::default(); 80];
+    proc_list(&mut buf).iter().find(|p| p.pid == pid).copied()
+}
+
 /// execve with NUL-terminated strings built on the stack. Returns only on error (-errno).
 pub fn execve(path: &str, argv: &[&str]) -> i64 {
     let mut strings = [0u8; 1024];
@@ -147,6 +168,7 @@ pub fn errno_name(ret: i64) -> &'static str {
         17 => "EEXIST",
         22 => "EINVAL",
         38 => "ENOSYS",
+        110 => "ETIMEDOUT",
         _ => "?",
     }
 }
