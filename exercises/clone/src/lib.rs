@@ -10,22 +10,11 @@ extern crate alloc;
 use api::{AddressSpace, Errno, Futexes, Memory, Pid, Procs, RunQueue};
 
 // ANCHOR: flags
-/// The low byte of the flags: the signal the parent gets when the child ends.
-pub const CSIGNAL: u64 = 0xff;
-pub const CLONE_VM: u64 = 0x100;
-pub const CLONE_FS: u64 = 0x200;
-pub const CLONE_FILES: u64 = 0x400;
-pub const CLONE_SIGHAND: u64 = 0x800;
-pub const CLONE_VFORK: u64 = 0x4000;
-pub const CLONE_PARENT: u64 = 0x8000;
-pub const CLONE_THREAD: u64 = 0x1_0000;
-pub const CLONE_SYSVSEM: u64 = 0x4_0000;
-pub const CLONE_SETTLS: u64 = 0x8_0000;
-pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
-pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
-/// Ignored since Linux 2.6.2, but musl still passes it.
-pub const CLONE_DETACHED: u64 = 0x40_0000;
-pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+pub use api::abi::{
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED, CLONE_FILES, CLONE_FS, CLONE_PARENT,
+    CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VFORK,
+    CLONE_VM, CSIGNAL,
+};
 
 /// Every flag this kernel accepts besides the exit signal. We have no file
 /// table, filesystem context, signal handlers or System V semaphores, so

@@ -2,6 +2,8 @@
 //! flags. The reference solution uses this same file.
 
 use std::ffi::{c_int, c_void};
+use std::os::fd::OwnedFd;
+use std::sync::atomic::AtomicU32;
 
 use nix::errno::Errno;
 use nix::libc;
@@ -36,6 +38,24 @@ pub struct Cloned {
     /// Whether the caller saw, in its own memory, the value the child wrote.
     pub memory_shared: bool,
 }
+
+// ANCHOR: shared
+/// What the child gets, by reference: with `CLONE_VM` it is this very
+/// memory, without it a copy.
+pub struct Shared {
+    /// The child stores [`MARK`] here.
+    pub mark: AtomicU32,
+    /// The child writes its `getpid()` and then its `gettid()` here, as two
+    /// native-endian `i32`s.
+    pub report: OwnedFd,
+    /// The child reads one byte from here before it ends: until then it
+    /// stays alive, for you to look at.
+    pub release: OwnedFd,
+}
+
+/// What the child writes into [`Shared::mark`].
+pub const MARK: u32 = 0xc10e;
+// ANCHOR_END: shared
 
 // ANCHOR: clone
 /// `clone(2)`: a new task that shares with the caller what `flags` say.

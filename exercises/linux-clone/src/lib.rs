@@ -4,14 +4,12 @@
 //! Fill in the functions below; `cargo test -p linux-clone` checks them.
 
 use std::io;
-use std::os::fd::OwnedFd;
-use std::sync::atomic::AtomicU32;
 
 use nix::sched::CloneFlags;
 use nix::unistd::Pid;
 
 mod given;
-pub use given::{Cloned, Ids, TaskStatus, clone};
+pub use given::{Cloned, Ids, MARK, Shared, TaskStatus, clone};
 
 // ANCHOR: task_status
 /// Reads `Tgid:`, `Pid:` and `Threads:` from `/proc/TID/status`. A task that
@@ -21,24 +19,6 @@ pub fn task_status(tid: Pid) -> io::Result<TaskStatus> {
     todo!("read /proc/TID/status and parse three of its lines")
 }
 // ANCHOR_END: task_status
-
-// ANCHOR: shared
-/// What the child gets, by reference: with `CLONE_VM` it is this very
-/// memory, without it a copy.
-pub struct Shared {
-    /// The child stores [`MARK`] here.
-    pub mark: AtomicU32,
-    /// The child writes its `getpid()` and then its `gettid()` here, as two
-    /// native-endian `i32`s.
-    pub report: OwnedFd,
-    /// The child reads one byte from here before it ends: until then it
-    /// stays alive, for you to look at.
-    pub release: OwnedFd,
-}
-
-/// What the child writes into [`Shared::mark`].
-pub const MARK: u32 = 0xc10e;
-// ANCHOR_END: shared
 
 // ANCHOR: child
 /// The child's whole life: store [`MARK`], report its ids, wait for the

@@ -1,6 +1,26 @@
-//! What user programs and the kernel agree on beyond Linux's own ABI: the
-//! record our process-listing call fills in, and our extra call numbers
-//! (above Linux's range, so they never clash with a real one).
+//! What user programs and the kernel agree on: Linux's clone flags, and
+//! beyond Linux's own ABI, the record our process-listing call fills in and
+//! our extra call numbers (above Linux's range, so they never clash).
+
+// ANCHOR: clone_flags
+/// clone's flags, with Linux's values. The low byte (`CSIGNAL`) is the
+/// signal the parent gets when the child ends.
+pub const CSIGNAL: u64 = 0xff;
+pub const CLONE_VM: u64 = 0x100;
+pub const CLONE_FS: u64 = 0x200;
+pub const CLONE_FILES: u64 = 0x400;
+pub const CLONE_SIGHAND: u64 = 0x800;
+pub const CLONE_VFORK: u64 = 0x4000;
+pub const CLONE_PARENT: u64 = 0x8000;
+pub const CLONE_THREAD: u64 = 0x1_0000;
+pub const CLONE_SYSVSEM: u64 = 0x4_0000;
+pub const CLONE_SETTLS: u64 = 0x8_0000;
+pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
+pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
+/// Ignored since Linux 2.6.2, but musl still passes it.
+pub const CLONE_DETACHED: u64 = 0x40_0000;
+pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+// ANCHOR_END: clone_flags
 
 /// `proc_list(buf, max)`: fills `buf` with up to `max` records, returns how many.
 pub const SYS_PROC_LIST: u64 = 1000;

@@ -3,20 +3,12 @@
 //! FS base pointing at that block, and futexes to wait on.
 
 use crate::{mmap_fixed, munmap, nr, syscall, syscall6};
+use api::abi::{
+    CLONE_CHILD_CLEARTID, CLONE_DETACHED, CLONE_FILES, CLONE_FS, CLONE_PARENT_SETTID, CLONE_SETTLS,
+    CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM,
+};
 use core::arch::asm;
 use core::sync::atomic::{AtomicU32, Ordering};
-
-pub const CLONE_VM: u64 = 0x100;
-pub const CLONE_FS: u64 = 0x200;
-pub const CLONE_FILES: u64 = 0x400;
-pub const CLONE_SIGHAND: u64 = 0x800;
-pub const CLONE_VFORK: u64 = 0x4000;
-pub const CLONE_THREAD: u64 = 0x1_0000;
-pub const CLONE_SYSVSEM: u64 = 0x4_0000;
-pub const CLONE_SETTLS: u64 = 0x8_0000;
-pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
-pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
-pub const CLONE_DETACHED: u64 = 0x40_0000;
 
 // ANCHOR: flags
 /// What musl's `pthread_create` passes to clone, the legacy 0x400000 included.

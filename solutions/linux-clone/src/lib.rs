@@ -14,7 +14,7 @@ use nix::unistd::{Pid, getpid, gettid, pipe, read, write};
 
 #[path = "../../../exercises/linux-clone/src/given.rs"]
 mod given;
-pub use given::{Cloned, Ids, TaskStatus, clone};
+pub use given::{Cloned, Ids, MARK, Shared, TaskStatus, clone};
 
 // ANCHOR: task_status
 /// Reads `Tgid:`, `Pid:` and `Threads:` from `/proc/TID/status`.
@@ -33,16 +33,6 @@ pub fn task_status(tid: Pid) -> io::Result<TaskStatus> {
     })
 }
 // ANCHOR_END: task_status
-
-/// What the child gets, by reference: with `CLONE_VM` it is this very
-/// memory, without it a copy.
-pub struct Shared {
-    pub mark: AtomicU32,
-    pub report: OwnedFd,
-    pub release: OwnedFd,
-}
-
-pub const MARK: u32 = 0xc10e;
 
 // ANCHOR: child
 /// The child's whole life: mark, report, wait to be released.
