@@ -7,11 +7,13 @@ mod grade;
 mod host;
 mod limits;
 mod pool;
+mod progress;
 mod report;
 mod rubric;
 mod scenario;
 mod tree;
 mod verdict;
+mod watch;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use grade::{Grader, Kernels};
@@ -36,7 +38,7 @@ struct Args {
     #[arg(long = "piece", value_name = "NAME")]
     pieces: Vec<String>,
     /// Stretch every time limit by X (default: measured on this machine).
-    #[arg(long, value_name = "X", value_parser = positive)]
+    #[arg(long, value_name = "X", value_parser = positive, global = true)]
     timeout_scale: Option<f64>,
     /// Also write every score as JSON ("-" for stdout).
     #[arg(long, value_name = "FILE")]
@@ -70,6 +72,10 @@ enum Command {
     Check,
     /// Print the GitHub Classroom autograding config.
     Classroom,
+    /// Rerun a piece's checks on every save, with progress and hints.
+    Watch(watch::WatchArgs),
+    /// Print the progress of every piece.
+    Progress(watch::ProgressArgs),
 }
 
 #[derive(Debug, PartialEq)]
@@ -87,6 +93,7 @@ impl Args {
         match (&self.command, &self.source) {
             (Some(Command::Check), _) => Mode::Check,
             (Some(Command::Classroom), _) => Mode::Classroom,
+            (Some(Command::Watch(_) | Command::Progress(_)), _) => unreachable!("run by main"),
             (None, s) if s.solutions => Mode::Solutions,
             (None, Source { student: Some(p), .. }) => Mode::Student(p.clone()),
             (None, Source { class: Some(d), .. }) => Mode::Class(d.clone()),
@@ -105,6 +112,11 @@ fn usage_error(msg: &str) -> ! {
 
 fn main() {
     let args = Args::parse();
+    match &args.command {
+        Some(Command::Watch(w)) => exit(watch::watch_main(w, args.timeout_scale)),
+        Some(Command::Progress(p)) => exit(watch::progress_main(p)),
+        _ => {}
+    }
     let mode = args.mode();
     let pristine = runner::repo_root();
     let mut rubrics = rubric::discover(&pristine).unwrap_or_else(|e| fail(&e));

@@ -81,6 +81,14 @@ impl Rubric {
         !self.scenarios.is_empty()
     }
 
+    /// The hints for a failing item, in the order to show them: the item's
+    /// own, then the piece's.
+    pub fn ladder(&self, item: &str) -> Vec<String> {
+        let own = self.tests.iter().find(|t| t.name == item).map(|t| &t.hint);
+        let own = own.or_else(|| self.scenarios.iter().find(|s| s.name == item).map(|s| &s.hint));
+        own.into_iter().chain(&self.hints).cloned().collect()
+    }
+
     pub fn test_timeout(&self) -> u64 {
         self.timeout.unwrap_or(DEFAULT_TEST_TIMEOUT)
     }
@@ -137,6 +145,7 @@ mod tests {
     const SAMPLE: &str = r#"
 piece = "fork"
 chapter = "kernel/fork.md"
+hints = ["p1", "p2"]
 
 [[test]]
 name = "a"
@@ -160,6 +169,9 @@ hint = "h"
         assert_eq!(r.scenarios[0].options, "cow=on");
         assert_eq!(r.scenarios[0].expect, ["x", "y"]);
         assert_eq!(r.test_timeout(), DEFAULT_TEST_TIMEOUT);
+        assert_eq!(r.ladder("a"), ["h", "p1", "p2"]);
+        assert_eq!(r.ladder("s"), ["h", "p1", "p2"]);
+        assert_eq!(r.ladder("nothing"), ["p1", "p2"]);
     }
 
     #[test]
