@@ -13,7 +13,8 @@
 //!
 //! Calls that would stop the run rather than test the kernel are fuzzed
 //! only within limits: `read` from the console (it would wait forever for a
-//! key), `nanosleep` (a random time is a long sleep), `write` of readable
+//! key), `nanosleep` and `futex` waits (a random time is a long sleep, and
+//! no time at all may be forever), `write` of readable
 //! memory to the console (garbage on the transcript), `execve` of a real
 //! program (it would replace the fuzzer), `munmap` and `mmap` of ranges over
 //! 1 MiB inside user space (the kernel walks them a page at a time: a
@@ -201,6 +202,14 @@ fn one_call(r: &mut Rng, made: u64) -> (u64, i64) {
             }
         }
         nr::EXIT | EXIT_GROUP => a[0] = (r.next() << 8) | (made / 4),
+        nr::FUTEX => {
+            // A wait that nobody wakes would sleep for good: give it a timeout
+            // of a millisecond (or a bad pointer, for EFAULT).
+            let ts = (SCRATCH + 32) as *mut u64;
+            unsafe { write_volatile(ts, 0) };
+            unsafe { write_volatile(ts.add(1), 1_000_000) };
+            a[3] = if r.below(4) == 0 { r.pick(&KERNEL_POINTERS) } else { SCRATCH + 32 };
+        }
         nr::REBOOT if r.below(2) == 0 => {
             a[..3].copy_from_slice(&[0xfee1_dead, 672_274_793, 0x4321_fedc]);
         }
