@@ -33,29 +33,84 @@ pub struct BuildOptions {
     pub root: Option<PathBuf>,
 }
 
+impl BuildOptions {
+    fn root(&self) -> PathBuf {
+        self.root.clone().unwrap_or_else(repo_root)
+    }
+
+    fn target_dir(&self) -> PathBuf {
+        self.target_dir.clone().unwrap_or_else(|| self.root().join("target/kernel"))
+    }
+}
+
+/// `cargo SUBCOMMAND` for the package or workspace of `manifest`, with the
+/// kernel build's target, flags and target directory, and `INITRD` if given.
+fn kernel_cargo(
+    subcommand: &str,
+    manifest: &Path,
+    opts: &BuildOptions,
+    initrd: Option<&Path>,
+) -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.args([subcommand, "--release", "--quiet", "--target", TARGET, "--manifest-path"])
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(opts.target_dir())
+        .env("RUSTFLAGS", KERNEL_RUSTFLAGS)
+        // When run from `cargo test`, don't inherit the outer build's settings.
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_TARGET_DIR");
+    if let Some(i) = initrd {
+        c.env("INITRD", i);
+    }
+    c
+}
+
 /// Builds the user programs, packs them into the initramfs, and builds the
 /// kernel around it. Returns the kernel ELF, ready for `qemu -kernel`.
 pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
-    let files = initramfs_files(&build_user_programs(opts)?)?;
-    let initrd = target_dir(opts).join("initrd.cpio");
-    write_if_changed(&initrd, &cpio::pack(&files))?;
+    let initrd = build_initrd(opts)?;
     let features: Vec<String> = opts.student.iter().map(|p| format!("student-{p}")).collect();
     let features = features.join(",");
     let mut args = vec!["-p", "kernel"];
     if !features.is_empty() {
         args.extend(["--features", &features]);
     }
-    kernel_cargo(opts, &args, Some(&initrd))?;
-    Ok(target_dir(opts).join(TARGET).join("release/kernel"))
+    kernel_build(opts, &args, Some(&initrd))?;
+    Ok(opts.target_dir().join(TARGET).join("release").join("kernel"))
+}
+
+fn kernel_build(opts: &BuildOptions, args: &[&str], initrd: Option<&Path>) -> Result<(), String> {
+    let manifest = opts.root().join("kernel/os/Cargo.toml");
+    let out = kernel_cargo("build", &manifest, opts, initrd)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "kernel build failed ({}):\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Builds the user programs and packs them into the initramfs; returns its path.
+fn build_initrd(opts: &BuildOptions) -> Result<PathBuf, String> {
+    let files = initramfs_files(&build_user_programs(opts)?)?;
+    let initrd = opts.target_dir().join("initrd.cpio");
+    write_if_changed(&initrd, &cpio::pack(&files))?;
+    Ok(initrd)
 }
 
 /// Builds the user programs alone: static x86_64 Linux executables, one per
 /// file in kernel/user/src/bin. Returns each program's name and path.
 pub fn build_user_programs(opts: &BuildOptions) -> Result<Vec<(String, PathBuf)>, String> {
-    kernel_cargo(opts, &["-p", "user"], None)?;
-    let out_dir = target_dir(opts).join(TARGET).join("release");
-    let root = opts.root.clone().unwrap_or_else(repo_root);
-    Ok(user_programs(&root)?.into_iter().map(|n| (n.clone(), out_dir.join(n))).collect())
+    kernel_build(opts, &["-p", "user"], None)?;
+    let out_dir = opts.target_dir().join(TARGET).join("release");
+    Ok(user_programs(&opts.root())?.into_iter().map(|n| (n.clone(), out_dir.join(n))).collect())
 }
 
 /// What the initramfs holds, path (without the leading '/') and contents:
@@ -75,35 +130,26 @@ pub fn initramfs_files(programs: &[(String, PathBuf)]) -> Result<Vec<(String, Ve
     Ok(files)
 }
 
-fn target_dir(opts: &BuildOptions) -> PathBuf {
-    let root = opts.root.clone().unwrap_or_else(repo_root);
-    opts.target_dir.clone().unwrap_or_else(|| root.join("target/kernel"))
-}
-
-/// `cargo build` in the kernel's workspace, with the bare-metal flags.
-fn kernel_cargo(opts: &BuildOptions, args: &[&str], initrd: Option<&Path>) -> Result<(), String> {
-    let root = opts.root.clone().unwrap_or_else(repo_root);
-    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    c.args(["build", "--release", "--quiet", "--target", TARGET, "--manifest-path"])
-        .arg(root.join("kernel/os/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(target_dir(opts))
-        .args(args)
-        .env("RUSTFLAGS", KERNEL_RUSTFLAGS)
-        // When run from `cargo test`, don't inherit the outer build's settings.
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("CARGO_TARGET_DIR");
-    if let Some(i) = initrd {
-        c.env("INITRD", i);
-    }
-    let out = c.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "kernel build failed ({}):\n{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        ));
+/// Runs clippy over the kernel, the user programs and `api`'s bare-metal
+/// half, compiled as the kernel build compiles them (target, flags and
+/// initramfs). `args` go to clippy, e.g. `-D warnings`.
+pub fn clippy(opts: &BuildOptions, args: &[String]) -> Result<(), String> {
+    let initrd = build_initrd(opts)?;
+    let root = opts.root();
+    let runs = [
+        (root.join("kernel/os/Cargo.toml"), ["--workspace", "--bins", "--lib"].as_slice()),
+        (root.join("kernel/api/Cargo.toml"), ["--lib", "--features", "baremetal"].as_slice()),
+    ];
+    for (manifest, scope) in runs {
+        let status = kernel_cargo("clippy", &manifest, opts, Some(&initrd))
+            .args(scope)
+            .arg("--")
+            .args(args)
+            .status()
+            .map_err(|e| format!("cannot run cargo clippy: {e}"))?;
+        if !status.success() {
+            return Err(format!("clippy failed on {}", manifest.display()));
+        }
     }
     Ok(())
 }
