@@ -7,7 +7,7 @@
 
 extern crate alloc;
 
-use api::{AddressSpace, Errno, Futexes, Memory, Pid, Procs, RunQueue};
+use api::{AddressSpace, Errno, Futexes, Memory, Pid, Proc, Procs, RunQueue};
 
 // ANCHOR: flags
 pub use api::abi::{
@@ -58,6 +58,11 @@ pub struct Args {
 /// function fork uses: an eager copy or a copy-on-write one.
 pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpace, Errno>;
 
+/// The kernel's part of building a child, the same as fork's: call it on the
+/// finished child just before it is queued (Linux's `copy_thread()` builds
+/// the frame the child's first context switch lands on).
+pub type Prepare<'a> = &'a mut dyn FnMut(&mut Proc);
+
 /// What the kernel must still do after a task has exited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -93,7 +98,8 @@ pub enum Exit {
 /// 6. `clear_child_tid` = `child_tid` with `CLONE_CHILD_CLEARTID`, else None.
 ///    (The kernel itself writes the tids `CLONE_PARENT_SETTID` and
 ///    `CLONE_CHILD_SETTID` ask for, after you return.)
-/// 7. Put it in `procs` and make it runnable.
+/// 7. Hand the finished child to `prepare`, then put it in `procs` and make
+///    it runnable.
 /// 8. `CLONE_VFORK`: the child's `vfork_done` = `parent`, and the parent
 ///    sleeps until the child execs or exits: make it `Sleeping` and take it
 ///    off the run queue. (The kernel then runs someone else.)
@@ -104,8 +110,9 @@ pub fn clone(
     parent: Pid,
     args: &Args,
     copy: CopySpace,
+    prepare: Prepare,
 ) -> Result<Pid, Errno> {
-    let _ = (procs, mem, rq, parent, args, copy);
+    let _ = (procs, mem, rq, parent, args, copy, prepare);
     todo!("clone: check the flags, share or copy, join a group or lead one, a stack and TLS")
 }
 

@@ -7,7 +7,7 @@
 
 use api::sim::Machine;
 use api::status::exited;
-use api::{Errno, Flags, Memory, NPROC, Pid, RunQueue, State};
+use api::{Errno, Flags, Memory, NPROC, Pid, Proc, Procs, RunQueue, State};
 use clone::*;
 use wait::Wait;
 
@@ -57,8 +57,9 @@ fn boot() -> (Machine, Pid) {
     (m, p)
 }
 
+/// Clones in the simulated machine, with a kernel that has nothing to prepare.
 fn clone_(m: &mut Machine, caller: Pid, args: Args) -> Result<Pid, Errno> {
-    clone(&mut m.procs, &mut m.mem, &mut m.rq, caller, &args, fork::copy_space)
+    clone(&mut m.procs, &mut m.mem, &mut m.rq, caller, &args, fork::copy_space, &mut |_| {})
 }
 
 /// A thread as `pthread_create` makes it, whose tid word is `TIDS + 4 * slot`.
@@ -562,4 +563,47 @@ fn thread_lifecycles_leak_nothing() {
     assert_eq!(m.mem.free_frames(), frames, "frames leaked");
     assert_eq!(m.procs.len(), 2, "tasks leaked: only init and the process should be left");
     assert_eq!(users(&m, p), 1);
+}
+
+/// A run queue that notes, for each task queued, whether the kernel had
+/// prepared it by then (its saved stack pointer).
+#[derive(Default)]
+struct Watching {
+    queued: Vec<(Pid, Option<u64>)>,
+}
+
+impl RunQueue for Watching {
+    fn make_runnable(&mut self, procs: &mut Procs, pid: Pid) {
+        self.queued.push((pid, procs.get(pid).map(|p| p.saved_sp)));
+        if let Some(p) = procs.get_mut(pid) {
+            p.state = State::Runnable;
+        }
+    }
+    fn pick_next(&mut self, _: &mut Procs) -> Option<Pid> {
+        None
+    }
+    fn remove(&mut self, _: Pid) {}
+    fn tick(&mut self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn the_kernel_prepares_the_child_before_it_is_queued() {
+    let (mut m, p) = boot();
+    let mut rq = Watching::default();
+    let mut seen = Vec::new();
+    let mut prepare = |child: &mut Proc| {
+        seen.push((child.pid, child.tgid, child.kstack.tf.rax, child.kstack.tf.rsp));
+        child.saved_sp = 0x5af3;
+    };
+    let args = Args { flags: MUSL_THREAD, stack: THREAD_STACK, ..Args::default() };
+    let t = clone(&mut m.procs, &mut m.mem, &mut rq, p, &args, fork::copy_space, &mut prepare);
+    let t = t.unwrap();
+    assert_eq!(
+        seen,
+        [(t, p, 0, THREAD_STACK)],
+        "call prepare once, with the finished child: its pid and group, rax 0, its own stack"
+    );
+    assert_eq!(rq.queued, [(t, Some(0x5af3))], "the child must be prepared before it is queued");
 }

@@ -3,8 +3,7 @@
 //! our extra call numbers (above Linux's range, so they never clash).
 
 // ANCHOR: clone_flags
-/// clone's flags, with Linux's values. The low byte (`CSIGNAL`) is the
-/// signal the parent gets when the child ends.
+/// clone's flags, with Linux's values; the low byte is the exit signal.
 pub const CSIGNAL: u64 = 0xff;
 pub const CLONE_VM: u64 = 0x100;
 pub const CLONE_FS: u64 = 0x200;
@@ -31,11 +30,16 @@ pub const SYS_FREE_FRAMES: u64 = 1001;
 #[derive(Debug, Clone, Copy, Default)]
 #[repr(C)]
 pub struct ProcInfo {
+    /// The task's own id: for a thread, its tid (`ps -L` calls it LWP).
     pub pid: i32,
     pub ppid: i32,
+    /// Its thread group: the process's pid.
+    pub tgid: i32,
     /// 'R', 'S' or 'Z', as `ps` prints STAT.
     pub state: u8,
-    pub name: [u8; 15],
+    /// 1 for a kernel thread, which has no user memory: `ps` shows it in brackets.
+    pub kernel: u8,
+    pub name: [u8; 18],
     /// Timer ticks on the CPU (TIME).
     pub ticks: u64,
     /// The tick at which it was created (START).

@@ -17,6 +17,7 @@ pub enum Errno {
     EEXIST = 17,
     EINVAL = 22,
     ENOSYS = 38,
+    ETIMEDOUT = 110,
 }
 
 impl Errno {

@@ -172,15 +172,14 @@ pub struct Proc {
     pub ticks: u64,
     /// The timer tick at which the task was created: `ps` shows it as START.
     pub start: u64,
-    /// The thread group: its leader's pid. `getpid` returns it; `gettid`
-    /// returns `pid`. A process's first thread leads, with `tgid == pid`.
+    /// The thread group: its leader's pid, which `getpid` returns (`gettid`
+    /// returns `pid`). A process's first thread leads, with `tgid == pid`.
     pub tgid: Pid,
-    /// Where to write 0 and wake a futex waiter when the task exits
-    /// (`CLONE_CHILD_CLEARTID`, `set_tid_address`): how `pthread_join` waits.
+    /// Where to write 0 and wake a futex waiter at exit (`CLONE_CHILD_CLEARTID`).
     pub clear_child_tid: Option<u64>,
     /// The parent sleeping until this `vfork` child execs or exits.
     pub vfork_done: Option<Pid>,
-    /// The FS segment base, where the thread's thread-local storage is.
+    /// The FS segment base: the thread's thread-local storage.
     pub fs_base: u64,
 }
 // ANCHOR_END: proc

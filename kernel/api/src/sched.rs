@@ -72,10 +72,6 @@ pub struct Futexes {
 }
 
 impl Futexes {
-    pub const fn new() -> Futexes {
-        Futexes { queues: BTreeMap::new() }
-    }
-
     /// The queue of the word at `uaddr` in the address space rooted at `root`.
     pub fn queue(&mut self, root: Frame, uaddr: u64) -> &mut WaitQueue {
         self.queues.entry((root, uaddr)).or_default()
@@ -107,12 +103,15 @@ impl Futexes {
         woken
     }
 
-    /// Forgets a task that is gone, wherever it waited.
-    pub fn forget(&mut self, pid: Pid) {
+    /// Takes `pid` off the queue it waits on, if any: it timed out, or is
+    /// gone. Returns whether it was waiting.
+    pub fn forget(&mut self, pid: Pid) -> bool {
+        let mut found = false;
         self.queues.retain(|_, q| {
-            q.remove(pid);
+            found |= q.remove(pid);
             !q.is_empty()
         });
+        found
     }
 }
 // ANCHOR_END: futexes

@@ -224,7 +224,7 @@ impl Machine {
             procs: Procs::new(),
             mem: SimMemory::new(frames),
             rq: SimRunQueue::default(),
-            futexes: Futexes::new(),
+            futexes: Futexes::default(),
         }
     }
 

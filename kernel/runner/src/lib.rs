@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 mod cpio;
 
 /// The pieces a student can swap in with `student`.
-pub const PIECES: [&str; 5] = ["fork", "exec", "wait", "switch", "cow"];
+pub const PIECES: [&str; 6] = ["fork", "exec", "wait", "switch", "cow", "clone"];
 
 /// The codegen flags that make a host-target build bare metal: absolute
 /// addresses (no PIE), our linker, and no red zone (interrupts push below rsp).

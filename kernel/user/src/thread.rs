@@ -8,6 +8,7 @@ use api::abi::{
     CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM,
 };
 use core::arch::asm;
+use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 // ANCHOR: flags
@@ -32,12 +33,14 @@ const ARCH_GET_FS: u64 = 0x1003;
 /// Sleeps while `word` holds `expected`. Returns 0 when woken, `-EAGAIN` if
 /// the word had already changed.
 pub fn futex_wait(word: &AtomicU32, expected: u32) -> i64 {
-    syscall(nr::FUTEX, [word.as_ptr() as u64, FUTEX_WAIT_PRIVATE, expected as u64, 0])
+    // SAFETY: the kernel only reads the word.
+    unsafe { syscall(nr::FUTEX, [word.as_ptr() as u64, FUTEX_WAIT_PRIVATE, expected as u64, 0]) }
 }
 
 /// Wakes up to `n` threads sleeping on `word`; returns how many woke.
-pub fn futex_wake(word: &AtomicU32, n: u32) -> i64 {
-    syscall(nr::FUTEX, [word.as_ptr() as u64, FUTEX_WAKE_PRIVATE, n as u64, 0])
+pub fn futex_wake(word: &AtomicU32, n: i32) -> i64 {
+    // SAFETY: the kernel does not touch the word.
+    unsafe { syscall(nr::FUTEX, [word.as_ptr() as u64, FUTEX_WAKE_PRIVATE, n as u64, 0]) }
 }
 
 // ANCHOR: mutex
@@ -89,7 +92,6 @@ pub struct Tcb {
     /// Which thread this is, for the program's own use.
     pub index: u32,
     region: u64,
-    size: u64,
 }
 // ANCHOR_END: tcb
 
@@ -97,13 +99,19 @@ pub struct Tcb {
 pub const THREAD_SIZE: usize = 16 * 1024;
 
 // ANCHOR: spawn
+/// A thread as its creator holds it. Joining it consumes it: its memory is
+/// gone afterwards.
+pub struct Thread {
+    tcb: NonNull<Tcb>,
+}
+
 /// Starts a thread running `entry(its block)` on memory mapped at `region`.
-/// Returns its block, or the mmap or clone error (`-errno`).
+/// Returns it, or the mmap or clone error (`-errno`).
 pub fn spawn(
     region: u64,
     index: u32,
     entry: extern "C" fn(&'static Tcb) -> !,
-) -> Result<&'static Tcb, i64> {
+) -> Result<Thread, i64> {
     let mapped = mmap_fixed(region, THREAD_SIZE);
     if mapped < 0 {
         return Err(mapped);
@@ -111,22 +119,13 @@ pub fn spawn(
     let at = (region + THREAD_SIZE as u64 - size_of::<Tcb>() as u64) & !63;
     let tcb = at as *mut Tcb;
     // SAFETY: the block lies inside the page range just mapped for it alone.
-    unsafe {
-        tcb.write(Tcb {
-            self_ptr: at,
-            tid: AtomicU32::new(0),
-            index,
-            region,
-            size: THREAD_SIZE as u64,
-        })
-    };
-    // SAFETY: written just above, and never unmapped while the thread may run.
-    let tcb: &'static Tcb = unsafe { &*tcb };
+    unsafe { tcb.write(Tcb { self_ptr: at, tid: AtomicU32::new(0), index, region }) };
     // The new thread finds its entry and argument on its stack.
     let sp = at - 16;
     // SAFETY: the 16 bytes below the block are the top of the new stack.
     unsafe { (sp as *mut [u64; 2]).write([entry as usize as u64, at]) };
-    let tid_word = tcb.tid.as_ptr() as u64;
+    // SAFETY: just written, and alive until `join` unmaps it.
+    let tid_word = unsafe { (*tcb).tid.as_ptr() } as u64;
     let ret: i64;
     // SAFETY: the child starts on its own stack and only ever calls `entry`,
     // which never returns; the parent comes back with rax = the child's tid.
@@ -152,31 +151,48 @@ pub fn spawn(
         );
     }
     if ret < 0 {
-        munmap(region, THREAD_SIZE);
+        // SAFETY: no thread started; nothing refers to the region.
+        unsafe { munmap(region, THREAD_SIZE) };
         return Err(ret);
     }
-    Ok(tcb)
+    Ok(Thread { tcb: NonNull::new(tcb).expect("a mapped address") })
 }
 // ANCHOR_END: spawn
 
-// ANCHOR: join
-/// Waits until the thread has exited, as `pthread_join` does: sleep on the
-/// tid word until the kernel has cleared it. Then frees its memory.
-pub fn join(tcb: &Tcb) {
-    loop {
-        let tid = tcb.tid.load(Ordering::Acquire);
-        if tid == 0 {
-            break;
-        }
-        futex_wait(&tcb.tid, tid);
+impl Thread {
+    fn tcb(&self) -> &Tcb {
+        // SAFETY: the block stays mapped until `join` consumes `self`.
+        unsafe { self.tcb.as_ref() }
     }
-    munmap(tcb.region, tcb.size as usize);
+
+    /// Its tid, or 0 once it has exited.
+    pub fn tid(&self) -> i32 {
+        self.tcb().tid.load(Ordering::Acquire) as i32
+    }
+
+    // ANCHOR: join
+    /// Waits until the thread has exited, as `pthread_join` does: sleep on the
+    /// tid word until the kernel has cleared it. Then frees its memory.
+    pub fn join(self) {
+        loop {
+            let tid = self.tcb().tid.load(Ordering::Acquire);
+            if tid == 0 {
+                break;
+            }
+            futex_wait(&self.tcb().tid, tid);
+        }
+        let region = self.tcb().region;
+        // SAFETY: the thread has exited, and `self`, the last way to its block,
+        // is consumed here.
+        unsafe { munmap(region, THREAD_SIZE) };
+    }
+    // ANCHOR_END: join
 }
-// ANCHOR_END: join
 
 /// Ends the calling thread only (the `exit` system call); its process goes on.
 pub fn exit_thread(code: i32) -> ! {
-    syscall(nr::EXIT, [code as u64, 0, 0, 0]);
+    // SAFETY: the thread ends here; its stack is not used again.
+    unsafe { syscall(nr::EXIT, [code as u64, 0, 0, 0]) };
     unreachable!("exit returned")
 }
 
@@ -193,16 +209,25 @@ pub fn current() -> &'static Tcb {
 /// The FS base of the calling thread, as the kernel keeps it.
 pub fn fs_base() -> Result<u64, i64> {
     let mut base = 0u64;
-    let r = syscall(nr::ARCH_PRCTL, [ARCH_GET_FS, &mut base as *mut u64 as u64, 0, 0]);
+    // SAFETY: the kernel writes the 8 bytes of `base`.
+    let r = unsafe { syscall(nr::ARCH_PRCTL, [ARCH_GET_FS, &raw mut base as u64, 0, 0]) };
     if r < 0 { Err(r) } else { Ok(base) }
 }
 
 /// Points FS at `base` for the calling thread.
-pub fn set_fs_base(base: u64) -> i64 {
-    syscall(nr::ARCH_PRCTL, [ARCH_SET_FS, base, 0, 0])
+///
+/// # Safety
+/// Whatever reads through FS (`current`) must find what it expects there.
+pub unsafe fn set_fs_base(base: u64) -> i64 {
+    // SAFETY: the caller's promise.
+    unsafe { syscall(nr::ARCH_PRCTL, [ARCH_SET_FS, base, 0, 0]) }
 }
 
 /// Where the kernel clears and wakes when this thread exits; returns its tid.
-pub fn set_tid_address(word: &AtomicU32) -> i64 {
-    syscall6(nr::SET_TID_ADDRESS, [word.as_ptr() as u64, 0, 0, 0, 0, 0])
+///
+/// # Safety
+/// The word must stay this thread's to clear until it exits.
+pub unsafe fn set_tid_address(word: &AtomicU32) -> i64 {
+    // SAFETY: the caller's promise.
+    unsafe { syscall6(nr::SET_TID_ADDRESS, [word.as_ptr() as u64, 0, 0, 0, 0, 0]) }
 }

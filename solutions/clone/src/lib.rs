@@ -70,6 +70,11 @@ pub struct Args {
 /// function fork uses: an eager copy or a copy-on-write one.
 pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpace, Errno>;
 
+/// The kernel's part of building a child, the same as fork's: call it on the
+/// finished child just before it is queued (Linux's `copy_thread()` builds
+/// the frame the child's first context switch lands on).
+pub type Prepare<'a> = &'a mut dyn FnMut(&mut Proc);
+
 /// What the kernel must still do after a task has exited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -94,6 +99,7 @@ pub fn clone(
     parent: Pid,
     args: &Args,
     copy: CopySpace,
+    prepare: Prepare,
 ) -> Result<Pid, Errno> {
     // The clone system call reads only the low 32 bits (clone3 has more).
     let flags = args.flags & 0xffff_ffff;
@@ -117,6 +123,8 @@ pub fn clone(
     if flags & CLONE_VFORK != 0 {
         child.vfork_done = Some(parent);
     }
+    // Only a child that is ready to run may be queued.
+    prepare(&mut child);
     if let Err(child) = procs.insert(child) {
         if let Some(space) = child.space {
             space.release(mem);

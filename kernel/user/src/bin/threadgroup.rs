@@ -1,6 +1,6 @@
 //! threadgroup: how a thread group ends. Each mode runs in a child process
-//! with three threads (its leader and two more); the parent reports how the
-//! child ended and shows with `ps -L` that no thread of it is left.
+//! with threads; the parent reports how the child ended and shows with
+//! `ps -L` that no thread of it is left.
 //!
 //! - `threadgroup exit-group`: a thread that is not the leader calls
 //!   `exit_group(3)`: every thread ends, and the process's status is 3.
@@ -8,14 +8,14 @@
 //!   of SIGSEGV, as on Linux.
 //! - `threadgroup exec`: a thread that is not the leader execs `ps -L`: the
 //!   other threads die and the exec'ing thread takes over the process's pid.
-//! - `threadgroup leader-first`: the leader ends alone with status 7 while a
-//!   thread runs on; the leader waits as a zombie, and the parent learns 7
-//!   only when the last thread has ended.
+//! - `threadgroup leader-first`: the leader, with one thread, ends alone with
+//!   status 7 while the thread runs on; the leader waits as a zombie, and the
+//!   parent learns 7 only when the thread has ended too.
 #![no_std]
 #![no_main]
 
 use core::sync::atomic::{AtomicU32, Ordering};
-use user::thread::{self, Tcb};
+use user::thread::{self, Tcb, Thread};
 use user::{Args, exit, fork, getpid, gettid, println, proc_info, run, sched_yield, status, wait4};
 
 user::main!(main);
@@ -63,20 +63,23 @@ fn main(args: Args) -> i32 {
     0
 }
 
-/// The child process: a leader and two threads.
+/// The child process: a leader and two threads (one, when the leader ends
+/// first: a thread parked for good would keep the process alive).
 fn group(mode: Mode) -> ! {
-    let parked = spawn(0, parks);
-    let actor = spawn(1, acts);
-    while !asleep(parked.tid.load(Ordering::Acquire) as i32) {
-        sched_yield();
+    if mode != Mode::LeaderFirst {
+        let parked = spawn(0, parks);
+        while !asleep(parked.tid()) {
+            sched_yield();
+        }
     }
+    let actor = spawn(1, acts);
     if mode == Mode::LeaderFirst {
         println!("threadgroup: leader {} ends alone with status 7", gettid());
         GATE.store(1, Ordering::Release);
         thread::futex_wake(&GATE, 1);
         thread::exit_thread(7);
     }
-    while !asleep(actor.tid.load(Ordering::Acquire) as i32) {
+    while !asleep(actor.tid()) {
         sched_yield();
     }
     println!("threadgroup: process {} has three threads:", getpid());
@@ -86,7 +89,7 @@ fn group(mode: Mode) -> ! {
     park()
 }
 
-fn spawn(index: u32, entry: extern "C" fn(&'static Tcb) -> !) -> &'static Tcb {
+fn spawn(index: u32, entry: extern "C" fn(&'static Tcb) -> !) -> Thread {
     let region = AREA + index as u64 * thread::THREAD_SIZE as u64;
     thread::spawn(region, index, entry).unwrap_or_else(|e| {
         println!("threadgroup: clone failed: {}", user::errno_name(e));
@@ -119,7 +122,7 @@ extern "C" fn acts(_: &'static Tcb) -> ! {
         m if m == Mode::Segv as u32 => {
             println!("threadgroup: thread {me} writes to address 8");
             // SAFETY: it is not: the fault is the point.
-            unsafe { core::ptr::write_volatile(8 as *mut u64, 1) };
+            unsafe { core::ptr::write_volatile(core::ptr::without_provenance_mut::<u64>(8), 1) };
             exit(1)
         }
         m if m == Mode::Exec as u32 => {

@@ -6,7 +6,7 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use user::thread::{self, Mutex, Tcb};
+use user::thread::{self, Mutex, Tcb, Thread};
 use user::{Args, getpid, gettid, println, proc_info, run, sched_yield};
 
 user::main!(main);
@@ -51,11 +51,11 @@ extern "C" fn worker(me: &'static Tcb) -> ! {
 
 fn main(_: Args) -> i32 {
     println!("threads: main thread: pid {}, tid {}", getpid(), gettid());
-    let mut tcbs: [Option<&'static Tcb>; THREADS] = [None; THREADS];
-    for (i, slot) in tcbs.iter_mut().enumerate() {
+    let mut threads: [Option<Thread>; THREADS] = [const { None }; THREADS];
+    for (i, slot) in threads.iter_mut().enumerate() {
         let region = AREA + (i * thread::THREAD_SIZE) as u64;
         match thread::spawn(region, i as u32, worker) {
-            Ok(tcb) => *slot = Some(tcb),
+            Ok(t) => *slot = Some(t),
             Err(e) => {
                 println!("threads: clone failed: {}", user::errno_name(e));
                 return 1;
@@ -63,7 +63,7 @@ fn main(_: Args) -> i32 {
         }
     }
     // Let every thread fall asleep at the gate before anyone looks.
-    while !tcbs.iter().flatten().all(|t| asleep(t.tid.load(Ordering::Acquire) as i32)) {
+    while !threads.iter().flatten().all(|t| asleep(t.tid())) {
         sched_yield();
     }
     run(&["ps", "-L"]);
@@ -73,9 +73,9 @@ fn main(_: Args) -> i32 {
         println!("threads: thread {i}: tid {tid}, getpid {tgid}, FS base finds thread {index}");
     }
     GATE.store(1, Ordering::Release);
-    thread::futex_wake(&GATE, u32::MAX);
-    for tcb in tcbs.into_iter().flatten() {
-        thread::join(tcb);
+    thread::futex_wake(&GATE, i32::MAX);
+    for t in threads.into_iter().flatten() {
+        t.join();
     }
     let count = COUNTER.load(Ordering::Relaxed);
     let expected = THREADS as u64 * ROUNDS;

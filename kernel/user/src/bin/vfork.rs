@@ -6,13 +6,13 @@
 #![no_main]
 
 use core::arch::asm;
-use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
+use core::sync::atomic::{AtomicU64, Ordering};
 use user::{Args, execve, exit, getpid, getppid, nr, println, proc_info, wait4};
 
 user::main!(main);
 
 /// In the parent's memory; the vfork child writes it there.
-static mut MESSAGE: u64 = 0;
+static MESSAGE: AtomicU64 = AtomicU64::new(0);
 
 // ANCHOR: vfork
 /// vfork() itself. It must be inlined: the child runs on the parent's stack,
@@ -38,7 +38,7 @@ fn main(_: Args) -> i32 {
         child();
     }
     // We get here only once the child has called execve.
-    let seen = unsafe { read_volatile(addr_of!(MESSAGE)) };
+    let seen = MESSAGE.load(Ordering::Relaxed);
     let child_now = name_of(pid);
     let (reaped, _) = wait4(pid, 0);
     println!("vfork: parent resumed; the child's write is here: {seen}");
@@ -51,7 +51,7 @@ fn main(_: Args) -> i32 {
 #[inline(never)]
 fn child() -> ! {
     let parent = getppid();
-    unsafe { write_volatile(addr_of_mut!(MESSAGE), 42) };
+    MESSAGE.store(42, Ordering::Relaxed);
     println!(
         "vfork: child {} wrote 42 in its parent's memory; parent {parent} is {}",
         getpid(),
