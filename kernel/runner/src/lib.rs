@@ -8,6 +8,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 mod cpio;
+mod elf;
+pub mod gdb;
 
 /// The pieces a student can swap in with `student`.
 pub const PIECES: [&str; 5] = ["fork", "exec", "wait", "switch", "cow"];
@@ -27,21 +29,54 @@ pub fn repo_root() -> PathBuf {
 pub struct BuildOptions {
     /// Pieces to take from `exercises/` instead of `solutions/`.
     pub student: Vec<String>,
-    /// Where to build; `target/kernel` in the repository by default.
+    /// Where to build; `target/kernel` in the repository by default, or
+    /// `target/kernel-gdb` for the gdb build.
     pub target_dir: Option<PathBuf>,
     /// The tree to build (a copy, when grading a student); this repository by default.
     pub root: Option<PathBuf>,
+    /// Build for gdb: unoptimized, with debug info, and the user programs'
+    /// symbols kept in host-side copies (see [`user_program`]).
+    pub gdb: bool,
+}
+
+impl BuildOptions {
+    fn root(&self) -> PathBuf {
+        self.root.clone().unwrap_or_else(repo_root)
+    }
+
+    /// Where cargo builds the kernel, and `cargo boot --gdb` writes its gdb script.
+    pub fn target_dir(&self) -> PathBuf {
+        let default = if self.gdb { "target/kernel-gdb" } else { "target/kernel" };
+        self.target_dir.clone().unwrap_or_else(|| self.root().join(default))
+    }
+
+    /// The cargo profile (kernel/os/Cargo.toml): `release`, or `gdb`, which is
+    /// `release` unoptimized, so gdb sees every argument and local variable.
+    fn profile(&self) -> &'static str {
+        if self.gdb { "gdb" } else { "release" }
+    }
+
+    /// Where cargo puts the programs and the kernel it builds.
+    fn out_dir(&self) -> PathBuf {
+        self.target_dir().join(TARGET).join(self.profile())
+    }
+}
+
+/// A user program as built, before it goes into the initramfs: the gdb
+/// build's copy keeps its symbols, for gdb's `add-symbol-file`.
+pub fn user_program(opts: &BuildOptions, name: &str) -> PathBuf {
+    opts.out_dir().join(name)
 }
 
 /// Builds the user programs, packs them into the initramfs, and builds the
 /// kernel around it. Returns the kernel ELF, ready for `qemu -kernel`.
 pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
-    let root = opts.root.clone().unwrap_or_else(repo_root);
-    let target_dir = opts.target_dir.clone().unwrap_or_else(|| root.join("target/kernel"));
+    let (root, target_dir, out_dir) = (opts.root(), opts.target_dir(), opts.out_dir());
     let manifest = root.join("kernel/os/Cargo.toml");
     let cargo = |args: &[&str], initrd: Option<&Path>| -> Result<(), String> {
         let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        c.args(["build", "--release", "--quiet", "--target", TARGET, "--manifest-path"])
+        c.args(["build", "--profile", opts.profile(), "--quiet", "--target", TARGET])
+            .arg("--manifest-path")
             .arg(&manifest)
             .arg("--target-dir")
             .arg(&target_dir)
@@ -65,11 +100,14 @@ pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
         Ok(())
     };
     cargo(&["-p", "user"], None)?;
-    let out_dir = target_dir.join(TARGET).join("release");
     let mut files = Vec::new();
     for name in user_programs(&root)? {
-        let data =
+        let mut data =
             std::fs::read(out_dir.join(&name)).map_err(|e| format!("user program {name}: {e}"))?;
+        if opts.gdb {
+            // The symbols stay on the host, in the copy gdb reads.
+            elf::strip(&mut data).map_err(|e| format!("user program {name}: {e}"))?;
+        }
         let path = if name == "init" { name } else { format!("bin/{name}") };
         files.push((path, data));
     }

@@ -250,13 +250,17 @@ macro_rules! main {
 }
 
 // The kernel enters with rsp at argc, followed by argv[], NULL, envp[], NULL, auxv.
+// `.cfi_undefined rip` says that nothing called _start: a debugger's backtrace ends here.
 global_asm!(
     ".global _start",
     "_start:",
+    ".cfi_startproc",
+    ".cfi_undefined rip",
     "mov rdi, rsp",
     "and rsp, -16",
     "call {start}",
     "ud2",
+    ".cfi_endproc",
     start = sym start,
 );
 
