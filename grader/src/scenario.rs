@@ -71,6 +71,7 @@ pub fn boot(
         timeout,
         max_output: MAX_SERIAL,
         memory_mib: s.memory_mib.unwrap_or(256),
+        ..Default::default()
     };
     let run = runner::boot(kernel, &opts)?;
     Ok(judge(&run, &nonce, snapshot.as_deref(), &s.expect, timeout))

@@ -1,7 +1,7 @@
 //! Builds the mini-kernel image and boots it in QEMU, capturing the serial
 //! console. The grader, the tests and `cargo boot` all go through here.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -155,11 +155,14 @@ pub struct BootOptions {
     /// Serial output past this many bytes is dropped and QEMU stopped.
     pub max_output: usize,
     pub memory_mib: u32,
+    /// What is typed on the serial console, e.g. commands for the shell.
+    pub input: String,
 }
 
 impl Default for BootOptions {
     fn default() -> Self {
         BootOptions {
+            input: String::new(),
             cmdline: String::new(),
             timeout: Duration::from_secs(30).mul_f64(timeout_scale()),
             max_output: 1 << 20,
@@ -254,13 +257,18 @@ pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
     let mut child = Command::new(qemu_binary())
         .args(qemu_args(kernel, &opts.cmdline, opts.memory_mib))
         .args(["-serial", "stdio", "-monitor", "none"])
-        .stdin(Stdio::null())
+        .stdin(if opts.input.is_empty() { Stdio::null() } else { Stdio::piped() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
             format!("cannot start {}: {e} (install the qemu-system-x86 package)", qemu_binary())
         })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // QEMU takes what the UART has room for; the rest waits in the pipe.
+        let input = opts.input.clone();
+        std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    }
     let (tx, rx) = mpsc::channel();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {

@@ -5,12 +5,14 @@
 use core::arch::{asm, global_asm};
 use core::fmt::{self, Write};
 
+pub use api::Errno;
 pub use api::abi::ProcInfo;
 pub use api::status;
 
 pub mod nr {
     pub const READ: u64 = 0;
     pub const WRITE: u64 = 1;
+    pub const CLOSE: u64 = 3;
     pub const MMAP: u64 = 9;
     pub const MUNMAP: u64 = 11;
     pub const SCHED_YIELD: u64 = 24;
@@ -23,6 +25,8 @@ pub mod nr {
     pub const WAIT4: u64 = 61;
     pub const GETPPID: u64 = 110;
     pub const REBOOT: u64 = 169;
+    pub const GETDENTS64: u64 = 217;
+    pub const OPENAT: u64 = 257;
     pub use api::abi::{SYS_FREE_FRAMES as FREE_FRAMES, SYS_PROC_LIST as PROC_LIST};
 }
 
@@ -106,6 +110,52 @@ pub fn poweroff(code: u8) -> i64 {
     syscall(nr::REBOOT, [0xfee1_dead, 672_274_793, 0x4321_fedc, code as u64])
 }
 
+/// Opens the directory `path` for [`read_dir`]: openat(AT_FDCWD, path,
+/// O_RDONLY | O_DIRECTORY). Returns the file descriptor, or -errno.
+pub fn open_dir(path: &str) -> i64 {
+    const AT_FDCWD: i64 = -100;
+    const O_DIRECTORY: u64 = 0o200_000;
+    let mut buf = [0u8; 256];
+    let Some(cpath) = buf.get_mut(..path.len() + 1) else {
+        return -36; // ENAMETOOLONG
+    };
+    cpath[..path.len()].copy_from_slice(path.as_bytes());
+    syscall(nr::OPENAT, [AT_FDCWD as u64, buf.as_ptr() as u64, O_DIRECTORY, 0])
+}
+pub fn close(fd: i32) -> i64 {
+    syscall(nr::CLOSE, [fd as u64, 0, 0, 0])
+}
+
+/// Calls `each(name, d_type)` for every entry of the directory `fd`, in the
+/// order getdents64 returns them ("." and ".." included), the way readdir(3)
+/// walks the `struct linux_dirent64` records. Returns 0, or -errno.
+pub fn read_dir(fd: i32, mut each: impl FnMut(&str, u8)) -> i64 {
+    let mut buf = [0u8; 512];
+    loop {
+        let n = syscall(nr::GETDENTS64, [fd as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0]);
+        if n <= 0 {
+            return n;
+        }
+        let mut at = 0;
+        while at < n as usize {
+            // d_ino: u64, d_off: i64, d_reclen: u16, d_type: u8, d_name: NUL-terminated.
+            let record = &buf[at..n as usize];
+            let reclen = u16::from_le_bytes([record[16], record[17]]) as usize;
+            if reclen <= 19 || reclen > record.len() {
+                return -5; // EIO: the kernel wrote nonsense
+            }
+            let name = &record[19..reclen];
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            each(core::str::from_utf8(name).unwrap_or("?"), record[18]);
+            at += reclen;
+        }
+    }
+}
+
+/// `d_type` of a regular file and of a directory.
+pub const DT_REG: u8 = 8;
+pub const DT_DIR: u8 = 4;
+
 /// Every task, as the kernel sees it right now.
 pub fn proc_list(buf: &mut [ProcInfo]) -> &[ProcInfo] {
     let n = syscall(nr::PROC_LIST, [buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0]);
@@ -145,7 +195,11 @@ pub fn errno_name(ret: i64) -> &'static str {
         12 => "ENOMEM",
         14 => "EFAULT",
         17 => "EEXIST",
+        20 => "ENOTDIR",
+        21 => "EISDIR",
         22 => "EINVAL",
+        30 => "EROFS",
+        36 => "ENAMETOOLONG",
         38 => "ENOSYS",
         _ => "?",
     }

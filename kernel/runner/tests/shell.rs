@@ -1,0 +1,47 @@
+//! The shell, typed at on the serial console: `help` lists /bin as read with
+//! getdents64, errors read like a shell's, `cmd &` leaves a zombie for `ps`
+//! until `wait`, and `exit` powers the machine off with a status.
+
+use runner::{BootOptions, BuildOptions, Outcome, Run, boot, build, transcript};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+fn kernel() -> &'static PathBuf {
+    static KERNEL: OnceLock<PathBuf> = OnceLock::new();
+    KERNEL.get_or_init(|| build(&BuildOptions::default()).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// Boots into the shell (no command on the kernel command line) and types `input`.
+fn type_into_the_shell(input: &str) -> Run {
+    let opts = BootOptions { input: input.to_string(), ..Default::default() };
+    boot(kernel(), &opts).expect("QEMU did not start")
+}
+
+#[test]
+fn help_errors_background_jobs_wait_and_exit() {
+    let run =
+        type_into_the_shell("help\nnosuch\ngarbage\necho in the background &\nps\nwait\nexit 3\n");
+    assert_eq!(run.outcome, Outcome::Exited(3), "{}", run.serial);
+    let text = transcript(&run);
+    for line in [
+        "sh: commands in /bin: badexec cow echo",
+        "sh: nosuch: not found",
+        "sh: garbage: cannot execute (ENOEXEC)",
+        "init: sh exited with status 3",
+    ] {
+        assert!(text.contains(line), "missing {line:?}:\n{text}");
+    }
+    // The background echo has ended, and nobody has waited for it yet.
+    let ps = &text[text.find("$ ps\n").unwrap()..text.find("$ wait\n").unwrap()];
+    assert!(ps.lines().any(|l| l.contains(" Z ") && l.ends_with("echo")), "no zombie:\n{ps}");
+    insta::assert_snapshot!(text);
+    transcripts::check("shell-session", &text);
+}
+
+#[test]
+fn exit_alone_passes_on_the_last_status() {
+    let run = type_into_the_shell("nosuch\nexit\n");
+    assert!(run.serial.contains("init: sh exited with status 127"), "{}", run.serial);
+    // 126 and 127 are QEMU's codes for a signal and a panic: init clamps to 125.
+    assert_eq!(run.outcome, Outcome::Exited(125));
+}
