@@ -54,6 +54,7 @@ def deref(pointer):
     return pointer.dereference()
 
 
+# ANCHOR: tasks
 def kernel():
     k = some(gdb.parse_and_eval(KERNEL_STATE)["__0"]["value"])
     if k is None:
@@ -64,6 +65,7 @@ def kernel():
 def tasks():
     """Every task in the table (api::Procs), in slot order."""
     return [p for p in map(some, vec_items(kernel()["procs"]["slots"])) if p is not None]
+# ANCHOR_END: tasks
 
 
 def task(pid=None):
@@ -177,6 +179,7 @@ tf PID   the saved frame of task PID"""
         return frame and frame.read_var("tf").dereference()
 
 
+# ANCHOR: program_breakpoint
 class ProgramBreakpoint(gdb.Breakpoint):
     """A breakpoint in user code that stops only in tasks running `program`:
     every user program is linked at 0x400000, so an address alone would also
@@ -188,6 +191,7 @@ class ProgramBreakpoint(gdb.Breakpoint):
 
     def stop(self):
         return current_name() == self.program
+# ANCHOR_END: program_breakpoint
 
 
 class User(gdb.Command):
