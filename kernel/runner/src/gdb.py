@@ -56,7 +56,10 @@ def deref(pointer):
 
 # ANCHOR: tasks
 def kernel():
-    k = some(gdb.parse_and_eval(KERNEL_STATE)["__0"]["value"])
+    try:
+        k = some(gdb.parse_and_eval(KERNEL_STATE)["__0"]["value"])
+    except gdb.error as e:
+        raise gdb.GdbError(f"cannot read {KERNEL_STATE} (is gdb connected?): {e}")
     if k is None:
         raise gdb.GdbError("the kernel has not started yet (kmain sets it up)")
     return k
@@ -122,7 +125,10 @@ under kernel::FILE, e.g. kernel::syscall::dispatch, kernel::trap::trap.
 `info functions REGEX` finds a full path."""
 
     def __init__(self):
-        super().__init__("mini-kernel", gdb.COMMAND_USER, prefix=True)
+        super().__init__("mini-kernel", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        print(self.__doc__)
 
 
 class Ps(gdb.Command):
