@@ -15,7 +15,11 @@ pub enum Errno {
     ENOMEM = 12,
     EFAULT = 14,
     EEXIST = 17,
+    ENOTDIR = 20,
+    EISDIR = 21,
     EINVAL = 22,
+    EMFILE = 24,
+    EROFS = 30,
     ENOSYS = 38,
 }
 

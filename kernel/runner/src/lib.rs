@@ -7,7 +7,6 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-mod cpio;
 mod elf;
 pub mod gdb;
 
@@ -116,7 +115,7 @@ pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
     files.push(("bin/garbage".into(), b"#!this is not an ELF file\n".to_vec()));
     files.push(("bin/truncated".into(), echo[..echo.len().min(100)].to_vec()));
     let initrd = target_dir.join("initrd.cpio");
-    write_if_changed(&initrd, &cpio::pack(&files))?;
+    write_if_changed(&initrd, &initramfs::pack(&files))?;
     let features: Vec<String> = opts.student.iter().map(|p| format!("student-{p}")).collect();
     let features = features.join(",");
     let mut args = vec!["-p", "kernel"];
