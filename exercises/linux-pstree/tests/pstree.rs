@@ -19,8 +19,10 @@ fn proc(pid: i32, ppid: i32, comm: &str) -> Proc {
 fn parse_stat_finds_comm_by_the_last_paren() {
     let plain = "1234 (bash) S 1200 1234 1234 34816 1300 4194304 2000 0 0 0";
     assert_eq!(parse_stat(plain), Some(proc(1234, 1200, "bash")));
+    // ANCHOR: tricky
     let tricky = "4242 (a) b (c)) R 17 4242 4242 0 -1 4194560 90 0 0 0 1 0";
     assert_eq!(parse_stat(tricky), Some(proc(4242, 17, "a) b (c)")));
+    // ANCHOR_END: tricky
     let roots = "1 (init) S 0 1 1 0 -1 4194560 29009 2741120 0 672";
     assert_eq!(parse_stat(roots), Some(proc(1, 0, "init")));
     assert_eq!(parse_stat("garbage"), None);
