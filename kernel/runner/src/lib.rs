@@ -33,88 +33,25 @@ pub struct BuildOptions {
     pub target_dir: Option<PathBuf>,
     /// The tree to build (a copy, when grading a student); this repository by default.
     pub root: Option<PathBuf>,
-    /// Build for gdb: unoptimized, with debug info, and the user programs'
-    /// symbols kept in host-side copies (see [`user_program`]).
-    pub gdb: bool,
-}
-
-impl BuildOptions {
-    fn root(&self) -> PathBuf {
-        self.root.clone().unwrap_or_else(repo_root)
-    }
-
-    /// Where cargo builds the kernel, and `cargo boot --gdb` writes its gdb script.
-    pub fn target_dir(&self) -> PathBuf {
-        let default = if self.gdb { "target/kernel-gdb" } else { "target/kernel" };
-        self.target_dir.clone().unwrap_or_else(|| self.root().join(default))
-    }
-
-    /// The cargo profile (kernel/os/Cargo.toml): `release`, or `gdb`, which is
+    /// Build for gdb: the `gdb` profile (kernel/os/Cargo.toml), which is
     /// `release` unoptimized, so gdb sees every argument and local variable.
-    fn profile(&self) -> &'static str {
-        if self.gdb { "gdb" } else { "release" }
-    }
-
-    /// Where cargo puts the programs and the kernel it builds.
-    fn out_dir(&self) -> PathBuf {
-        self.target_dir().join(TARGET).join(self.profile())
-    }
-}
-
-/// A user program as built, before it goes into the initramfs: the gdb
-/// build's copy keeps its symbols, for gdb's `add-symbol-file`.
-pub fn user_program(opts: &BuildOptions, name: &str) -> PathBuf {
-    opts.out_dir().join(name)
+    /// The user programs' symbols stay in the host-side copies ([`user_program`]).
+    pub gdb: bool,
 }
 
 /// Builds the user programs, packs them into the initramfs, and builds the
 /// kernel around it. Returns the kernel ELF, ready for `qemu -kernel`.
 pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
-    let (root, target_dir, out_dir) = (opts.root(), opts.target_dir(), opts.out_dir());
-    let manifest = root.join("kernel/os/Cargo.toml");
-    let cargo = |args: &[&str], initrd: Option<&Path>| -> Result<(), String> {
-        let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        c.args(["build", "--profile", opts.profile(), "--quiet", "--target", TARGET])
-            .arg("--manifest-path")
-            .arg(&manifest)
-            .arg("--target-dir")
-            .arg(&target_dir)
-            .args(args)
-            .env("RUSTFLAGS", KERNEL_RUSTFLAGS)
-            // When run from `cargo test`, don't inherit the outer build's settings.
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_TARGET")
-            .env_remove("CARGO_TARGET_DIR");
-        if let Some(i) = initrd {
-            c.env("INITRD", i);
+    let programs = build_user_programs(opts)?;
+    let mut files = initramfs_files(&programs)?;
+    if opts.gdb {
+        // The programs come first. The image gets them without their symbols:
+        // gdb reads the full copies.
+        for ((name, _), (_, data)) in programs.iter().zip(&mut files) {
+            elf::strip(data).map_err(|e| format!("user program {name}: {e}"))?;
         }
-        let out = c.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "kernel build failed ({}):\n{}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(())
-    };
-    cargo(&["-p", "user"], None)?;
-    let mut files = Vec::new();
-    for name in user_programs(&root)? {
-        let mut data =
-            std::fs::read(out_dir.join(&name)).map_err(|e| format!("user program {name}: {e}"))?;
-        if opts.gdb {
-            // The symbols stay on the host, in the copy gdb reads.
-            elf::strip(&mut data).map_err(|e| format!("user program {name}: {e}"))?;
-        }
-        let path = if name == "init" { name } else { format!("bin/{name}") };
-        files.push((path, data));
     }
-    // Two files that are not programs, for exec's error paths.
-    let echo = files.iter().find(|f| f.0 == "bin/echo").map(|f| f.1.clone()).unwrap_or_default();
-    files.push(("bin/garbage".into(), b"#!this is not an ELF file\n".to_vec()));
-    files.push(("bin/truncated".into(), echo[..echo.len().min(100)].to_vec()));
-    let initrd = target_dir.join("initrd.cpio");
+    let initrd = target_dir(opts).join("initrd.cpio");
     write_if_changed(&initrd, &initramfs::pack(&files))?;
     let features: Vec<String> = opts.student.iter().map(|p| format!("student-{p}")).collect();
     let features = features.join(",");
@@ -122,8 +59,84 @@ pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
     if !features.is_empty() {
         args.extend(["--features", &features]);
     }
-    cargo(&args, Some(&initrd))?;
-    Ok(out_dir.join("kernel"))
+    kernel_cargo(opts, &args, Some(&initrd))?;
+    Ok(out_dir(opts).join("kernel"))
+}
+
+/// Builds the user programs alone: static x86_64 Linux executables, one per
+/// file in kernel/user/src/bin. Returns each program's name and path.
+pub fn build_user_programs(opts: &BuildOptions) -> Result<Vec<(String, PathBuf)>, String> {
+    kernel_cargo(opts, &["-p", "user"], None)?;
+    let root = opts.root.clone().unwrap_or_else(repo_root);
+    Ok(user_programs(&root)?.into_iter().map(|n| (n.clone(), user_program(opts, &n))).collect())
+}
+
+/// A user program as built, before it goes into the initramfs: in the gdb
+/// build, with its symbols, for gdb's `add-symbol-file`.
+pub fn user_program(opts: &BuildOptions, name: &str) -> PathBuf {
+    out_dir(opts).join(name)
+}
+
+/// What the initramfs holds, path (without the leading '/') and contents:
+/// `init`, every other program under `bin/`, and two files that are not
+/// programs, for exec's error paths. Plain text, not `#!`: Linux would take
+/// that for a script and look for its interpreter.
+pub fn initramfs_files(programs: &[(String, PathBuf)]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut files = Vec::new();
+    for (name, path) in programs {
+        let data = std::fs::read(path).map_err(|e| format!("user program {name}: {e}"))?;
+        let path = if name == "init" { name.clone() } else { format!("bin/{name}") };
+        files.push((path, data));
+    }
+    let echo = files.iter().find(|f| f.0 == "bin/echo").map(|f| f.1.clone()).unwrap_or_default();
+    files.push(("bin/garbage".into(), b"this is not an ELF file\n".to_vec()));
+    files.push(("bin/truncated".into(), echo[..echo.len().min(100)].to_vec()));
+    Ok(files)
+}
+
+/// Where cargo builds the kernel, and where `cargo boot --gdb` writes its script.
+pub fn target_dir(opts: &BuildOptions) -> PathBuf {
+    let root = opts.root.clone().unwrap_or_else(repo_root);
+    let default = if opts.gdb { "target/kernel-gdb" } else { "target/kernel" };
+    opts.target_dir.clone().unwrap_or_else(|| root.join(default))
+}
+
+fn profile(opts: &BuildOptions) -> &'static str {
+    if opts.gdb { "gdb" } else { "release" }
+}
+
+/// Where cargo puts the user programs and the kernel.
+fn out_dir(opts: &BuildOptions) -> PathBuf {
+    target_dir(opts).join(TARGET).join(profile(opts))
+}
+
+/// `cargo build` in the kernel's workspace, with the bare-metal flags.
+fn kernel_cargo(opts: &BuildOptions, args: &[&str], initrd: Option<&Path>) -> Result<(), String> {
+    let root = opts.root.clone().unwrap_or_else(repo_root);
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.args(["build", "--profile", profile(opts), "--quiet", "--target", TARGET])
+        .arg("--manifest-path")
+        .arg(root.join("kernel/os/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir(opts))
+        .args(args)
+        .env("RUSTFLAGS", KERNEL_RUSTFLAGS)
+        // When run from `cargo test`, don't inherit the outer build's settings.
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_TARGET_DIR");
+    if let Some(i) = initrd {
+        c.env("INITRD", i);
+    }
+    let out = c.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "kernel build failed ({}):\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
 }
 
 /// The kernel's build script reruns when the initramfs's mtime changes, so
@@ -154,18 +167,23 @@ pub struct BootOptions {
     /// Serial output past this many bytes is dropped and QEMU stopped.
     pub max_output: usize,
     pub memory_mib: u32,
-    /// What is typed on the serial console, e.g. commands for the shell.
-    pub input: String,
+    /// Count instructions instead of reading the host's clock ([`ICOUNT`]):
+    /// the same kernel, image and command line then print the same bytes.
+    pub deterministic: bool,
+    /// Typed on the console once the kernel has printed its first line
+    /// (bytes that arrive earlier are lost when it resets the UART).
+    pub input: Vec<u8>,
 }
 
 impl Default for BootOptions {
     fn default() -> Self {
         BootOptions {
-            input: String::new(),
             cmdline: String::new(),
             timeout: Duration::from_secs(30).mul_f64(timeout_scale()),
             max_output: 1 << 20,
             memory_mib: 256,
+            deterministic: true,
+            input: Vec::new(),
         }
     }
 }
@@ -229,6 +247,23 @@ pub fn qemu_binary() -> &'static str {
     "qemu-system-x86_64"
 }
 
+// ANCHOR: icount
+/// The guest's clock becomes its instruction count, so a run no longer
+/// depends on how fast or busy the host is. `shift=5`: every instruction
+/// takes 2^5 = 32 ns of virtual time, a 31 MIPS machine, so a 10 ms timer
+/// tick comes every 312,500 instructions, at the same points on every run
+/// (the time-stamp counter, which follows the same clock, too). TCG runs
+/// guest code faster than that here, so virtual time still passes faster
+/// than the host's and wall-clock timeouts keep their margin; a smaller
+/// shift makes the programs that spin on the time-stamp counter (preempt)
+/// several times slower. `sleep=off`: when the CPU halts in idle, virtual
+/// time jumps to the next timer deadline at once instead of waiting for the
+/// host's clock, which is what makes idle periods (and sleeps) repeatable,
+/// and free. `align` stays off: it only slows the guest down to keep the
+/// two clocks together, which buys no determinism.
+pub const ICOUNT: [&str; 2] = ["-icount", "shift=5,sleep=off"];
+// ANCHOR_END: icount
+
 /// The QEMU arguments every boot uses.
 pub fn qemu_args(kernel: &Path, cmdline: &str, memory_mib: u32) -> Vec<String> {
     let mut a: Vec<String> = ["-kernel"].iter().map(|s| s.to_string()).collect();
@@ -255,6 +290,7 @@ pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
     let start = Instant::now();
     let mut child = Command::new(qemu_binary())
         .args(qemu_args(kernel, &opts.cmdline, opts.memory_mib))
+        .args(if opts.deterministic { &ICOUNT[..] } else { &[] })
         .args(["-serial", "stdio", "-monitor", "none"])
         .stdin(if opts.input.is_empty() { Stdio::null() } else { Stdio::piped() })
         .stdout(Stdio::piped())
@@ -263,11 +299,6 @@ pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
         .map_err(|e| {
             format!("cannot start {}: {e} (install the qemu-system-x86 package)", qemu_binary())
         })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // QEMU takes what the UART has room for; the rest waits in the pipe.
-        let input = opts.input.clone();
-        std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    }
     let (tx, rx) = mpsc::channel();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -286,12 +317,17 @@ pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
         s
     });
 
+    let mut stdin = child.stdin.take();
     let mut serial = String::new();
     let mut line_times = Vec::new();
     let mut killed = None;
     loop {
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok((t, bytes)) => {
+                if let Some(mut stdin) = stdin.take() {
+                    let input = opts.input.clone();
+                    std::thread::spawn(move || stdin.write_all(&input));
+                }
                 if serial.len() + bytes.len() > opts.max_output {
                     killed = Some(Outcome::OutputFlood);
                 } else {
@@ -317,14 +353,18 @@ pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
     Ok(Run { outcome, serial, line_times, elapsed, qemu_stderr })
 }
 
-/// The serial output from init's first line on, with ps's times masked: what
-/// the scenario snapshots hold, and what the grader compares with them.
+/// The serial output from init's first line on: what the scenario snapshots
+/// hold. Under [`ICOUNT`] every value in it, ps's START and TIME included,
+/// is the same on every boot of the same kernel, so nothing is masked.
 pub fn transcript(run: &Run) -> String {
     let from = run.serial.find("init: started").unwrap_or(0);
-    mask_times(&run.serial[from..])
+    run.serial[from..].lines().flat_map(|l| [l, "\n"]).collect()
 }
 
-/// `text` with the times in every ps row masked (see [`transcript`]).
+/// `text` with the times in every ps row masked. A different kernel (a
+/// student's piece, copy-on-write instead of an eager copy) runs other
+/// instructions, so its times legitimately differ: the grader compares such
+/// transcripts masked, on both sides, and so does the book's test.
 pub fn mask_times(text: &str) -> String {
     text.lines().map(|line| mask_ps_times(line) + "\n").collect()
 }
@@ -336,8 +376,9 @@ pub fn session(command: &str, run: &Run) -> String {
 }
 
 /// In a ps row ("    2     1 S      0.04   0.01 family"), START and TIME
-/// depend on how fast QEMU ran, so each `S.CC` field becomes `?.??`, right
-/// aligned in the same width: the columns stay where ps put them.
+/// depend on how many instructions the kernel ran, so each `S.CC` field
+/// becomes `?.??`, right aligned in the same width: the columns stay where
+/// ps put them.
 fn mask_ps_times(line: &str) -> String {
     let is_ps_row = line.split_whitespace().next().is_some_and(|w| w.parse::<i32>().is_ok());
     if !is_ps_row {
@@ -398,10 +439,10 @@ mod tests {
     }
 
     #[test]
-    fn transcript_starts_at_init_and_masks_ps_times() {
+    fn transcript_starts_at_init_and_keeps_ps_times() {
         let serial = "kernel: 245 MiB free\ninit: started as pid 1\n\
                       \x20 PID  PPID STAT  START   TIME CMD\n\
-                      \x20   2     1 S      0.04  12.01 family\nok 1.25\n"
+                      \x20   2     1 S      0.04  12.01 family\nok 1.25"
             .to_string();
         let run = Run {
             outcome: Outcome::Exited(0),
@@ -410,8 +451,14 @@ mod tests {
             elapsed: Duration::ZERO,
             qemu_stderr: String::new(),
         };
+        let t = transcript(&run);
         assert_eq!(
-            transcript(&run),
+            t,
+            "init: started as pid 1\n  PID  PPID STAT  START   TIME CMD\n\
+             \x20   2     1 S      0.04  12.01 family\nok 1.25\n"
+        );
+        assert_eq!(
+            mask_times(&t),
             "init: started as pid 1\n  PID  PPID STAT  START   TIME CMD\n\
              \x20   2     1 S      ?.??   ?.?? family\nok 1.25\n"
         );

@@ -13,7 +13,7 @@ fn kernel() -> &'static PathBuf {
 
 /// Boots into the shell (no command on the kernel command line) and types `input`.
 fn type_into_the_shell(input: &str) -> Run {
-    let opts = BootOptions { input: input.to_string(), ..Default::default() };
+    let opts = BootOptions { input: input.as_bytes().to_vec(), ..Default::default() };
     boot(kernel(), &opts).expect("QEMU did not start")
 }
 

@@ -177,7 +177,7 @@ pub fn execve(path: &str, argv: &[&str]) -> i64 {
     for (i, a) in argv.iter().enumerate().take(ptrs.len() - 1) {
         ptrs[i] = store(a);
     }
-    let env = [b"PATH=/bin\0".as_ptr() as u64, 0];
+    let env = [c"PATH=/bin".as_ptr() as u64, 0];
     syscall(nr::EXECVE, [path, ptrs.as_ptr() as u64, env.as_ptr() as u64, 0])
 }
 
