@@ -110,9 +110,50 @@ pub fn poweroff(code: u8) -> i64 {
     syscall(nr::REBOOT, [0xfee1_dead, 672_274_793, 0x4321_fedc, code as u64])
 }
 
-/// Opens the directory `path` for [`read_dir`]: openat(AT_FDCWD, path,
-/// O_RDONLY | O_DIRECTORY). Returns the file descriptor, or -errno.
-pub fn open_dir(path: &str) -> i64 {
+/// `d_type` of a regular file and of a directory.
+pub const DT_REG: u8 = 8;
+pub const DT_DIR: u8 = 4;
+
+/// Calls `each(name, d_type)` for the entries of the directory at `path`
+/// but "." and "..", sorted by name as `ls` sorts them (byte order, the C
+/// locale). It reads them as readdir(3) does: openat(O_DIRECTORY), then
+/// getdents64 until it returns 0, then close. Returns 0 or -errno (ENOMEM
+/// for more entries, or longer names, than it has room for: 64 of 31 bytes).
+pub fn list_dir(path: &str, mut each: impl FnMut(&str, u8)) -> i64 {
+    let mut names = [[0u8; 32]; 64];
+    let mut kinds = [0u8; 64];
+    let mut n = 0;
+    let fd = open_dir(path);
+    if fd < 0 {
+        return fd;
+    }
+    let mut fits = true;
+    let r = read_dir(fd as i32, |name, kind| {
+        if name == "." || name == ".." {
+            return;
+        }
+        fits &= n < names.len() && name.len() < names[0].len();
+        if fits {
+            names[n][..name.len()].copy_from_slice(name.as_bytes());
+            kinds[n] = kind;
+            n += 1;
+        }
+    });
+    close(fd as i32);
+    if r < 0 || !fits {
+        return if r < 0 { r } else { Errno::ENOMEM.to_ret() };
+    }
+    let name = |i: usize| names[i].split(|&b| b == 0).next().unwrap_or_default();
+    let mut order: [usize; 64] = core::array::from_fn(|i| i);
+    order[..n].sort_unstable_by(|&a, &b| name(a).cmp(name(b)));
+    for &i in &order[..n] {
+        each(core::str::from_utf8(name(i)).unwrap_or("?"), kinds[i]);
+    }
+    0
+}
+
+/// openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY): the file descriptor, or -errno.
+fn open_dir(path: &str) -> i64 {
     const AT_FDCWD: i64 = -100;
     const O_DIRECTORY: u64 = 0o200_000;
     let mut buf = [0u8; 256];
@@ -122,14 +163,15 @@ pub fn open_dir(path: &str) -> i64 {
     cpath[..path.len()].copy_from_slice(path.as_bytes());
     syscall(nr::OPENAT, [AT_FDCWD as u64, buf.as_ptr() as u64, O_DIRECTORY, 0])
 }
+
 pub fn close(fd: i32) -> i64 {
     syscall(nr::CLOSE, [fd as u64, 0, 0, 0])
 }
 
 /// Calls `each(name, d_type)` for every entry of the directory `fd`, in the
-/// order getdents64 returns them ("." and ".." included), the way readdir(3)
-/// walks the `struct linux_dirent64` records. Returns 0, or -errno.
-pub fn read_dir(fd: i32, mut each: impl FnMut(&str, u8)) -> i64 {
+/// order getdents64 returns them, walking its `struct linux_dirent64`
+/// records. Returns 0 at the end, or -errno.
+fn read_dir(fd: i32, mut each: impl FnMut(&str, u8)) -> i64 {
     let mut buf = [0u8; 512];
     loop {
         let n = syscall(nr::GETDENTS64, [fd as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0]);
@@ -144,17 +186,12 @@ pub fn read_dir(fd: i32, mut each: impl FnMut(&str, u8)) -> i64 {
             if reclen <= 19 || reclen > record.len() {
                 return -5; // EIO: the kernel wrote nonsense
             }
-            let name = &record[19..reclen];
-            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            let name = record[19..reclen].split(|&b| b == 0).next().unwrap_or_default();
             each(core::str::from_utf8(name).unwrap_or("?"), record[18]);
             at += reclen;
         }
     }
 }
-
-/// `d_type` of a regular file and of a directory.
-pub const DT_REG: u8 = 8;
-pub const DT_DIR: u8 = 4;
 
 /// Every task, as the kernel sees it right now.
 pub fn proc_list(buf: &mut [ProcInfo]) -> &[ProcInfo] {

@@ -6,8 +6,8 @@
 #![no_main]
 
 use user::{
-    Args, DT_REG, Errno, close, errno_name, execve, exit, fork, open_dir, print, println, read,
-    read_dir, status, wait4,
+    Args, DT_REG, Errno, errno_name, execve, exit, fork, list_dir, print, println, read, status,
+    wait4,
 };
 
 user::main!(main);
@@ -44,21 +44,18 @@ fn main(_: Args) -> i32 {
     }
 }
 
-/// Lists the programs in /bin, read from the directory as `ls` would.
+/// Lists the programs in /bin, read from the directory as `ls` reads it.
 fn list_commands() -> i32 {
-    let fd = open_dir("/bin");
-    if fd < 0 {
-        println!("sh: /bin: {}", errno_name(fd));
-        return 1;
-    }
     print!("sh: commands in /bin:");
-    let r = read_dir(fd as i32, |name, kind| {
+    let r = list_dir("/bin", |name, kind| {
         if kind == DT_REG {
             print!(" {name}");
         }
     });
     print!("\n");
-    close(fd as i32);
+    if r < 0 {
+        println!("sh: /bin: {}", errno_name(r));
+    }
     (r < 0) as i32
 }
 
