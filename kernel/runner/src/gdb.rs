@@ -26,7 +26,7 @@ pub fn qemu_args(port: u16) -> Vec<String> {
 /// The host-side copy, with symbols, of a user program: `name` is one of
 /// kernel/user/src/bin, or the path of an ELF file.
 pub fn find_user_program(opts: &BuildOptions, name: &str) -> Result<PathBuf, String> {
-    let programs = user_programs(&opts.root.clone().unwrap_or_else(crate::repo_root))?;
+    let programs = user_programs(&opts.root())?;
     if programs.iter().any(|p| p == name) {
         return Ok(user_program(opts, name));
     }
@@ -49,7 +49,7 @@ pub fn write_script(
 ) -> Result<PathBuf, String> {
     let helpers = dir.join("kernel-gdb.py");
     let helpers_shown = helpers.display();
-    let user_dir = crate::out_dir(opts);
+    let user_dir = opts.out_dir();
     let mut script = format!(
         "# Written by `cargo boot --gdb` for one boot. Start gdb with: gdb -x {script}\n\
          # The kernel's symbols, and the helpers `help mini-kernel` lists.\n\

@@ -39,9 +39,84 @@ pub struct BuildOptions {
     pub gdb: bool,
 }
 
+impl BuildOptions {
+    fn root(&self) -> PathBuf {
+        self.root.clone().unwrap_or_else(repo_root)
+    }
+
+    /// Where cargo builds, and where `cargo boot --gdb` writes its gdb script.
+    pub fn target_dir(&self) -> PathBuf {
+        let default = if self.gdb { "target/kernel-gdb" } else { "target/kernel" };
+        self.target_dir.clone().unwrap_or_else(|| self.root().join(default))
+    }
+
+    fn profile(&self) -> &'static str {
+        if self.gdb { "gdb" } else { "release" }
+    }
+
+    /// Where cargo puts the user programs and the kernel.
+    fn out_dir(&self) -> PathBuf {
+        self.target_dir().join(TARGET).join(self.profile())
+    }
+}
+
+/// `cargo SUBCOMMAND` for the package or workspace of `manifest`, with the
+/// kernel build's target, flags and target directory, and `INITRD` if given.
+fn kernel_cargo(
+    subcommand: &str,
+    manifest: &Path,
+    opts: &BuildOptions,
+    initrd: Option<&Path>,
+) -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.args([subcommand, "--profile", opts.profile(), "--quiet", "--target", TARGET])
+        .arg("--manifest-path")
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(opts.target_dir())
+        .env("RUSTFLAGS", KERNEL_RUSTFLAGS)
+        // When run from `cargo test`, don't inherit the outer build's settings.
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_TARGET_DIR");
+    if let Some(i) = initrd {
+        c.env("INITRD", i);
+    }
+    c
+}
+
 /// Builds the user programs, packs them into the initramfs, and builds the
 /// kernel around it. Returns the kernel ELF, ready for `qemu -kernel`.
 pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
+    let initrd = build_initrd(opts)?;
+    let features: Vec<String> = opts.student.iter().map(|p| format!("student-{p}")).collect();
+    let features = features.join(",");
+    let mut args = vec!["-p", "kernel"];
+    if !features.is_empty() {
+        args.extend(["--features", &features]);
+    }
+    kernel_build(opts, &args, Some(&initrd))?;
+    Ok(opts.out_dir().join("kernel"))
+}
+
+fn kernel_build(opts: &BuildOptions, args: &[&str], initrd: Option<&Path>) -> Result<(), String> {
+    let manifest = opts.root().join("kernel/os/Cargo.toml");
+    let out = kernel_cargo("build", &manifest, opts, initrd)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "kernel build failed ({}):\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Builds the user programs and packs them into the initramfs; returns its path.
+fn build_initrd(opts: &BuildOptions) -> Result<PathBuf, String> {
     let programs = build_user_programs(opts)?;
     let mut files = initramfs_files(&programs)?;
     if opts.gdb {
@@ -51,30 +126,25 @@ pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
             elf::strip(data).map_err(|e| format!("user program {name}: {e}"))?;
         }
     }
-    let initrd = target_dir(opts).join("initrd.cpio");
+    let initrd = opts.target_dir().join("initrd.cpio");
     write_if_changed(&initrd, &initramfs::pack(&files))?;
-    let features: Vec<String> = opts.student.iter().map(|p| format!("student-{p}")).collect();
-    let features = features.join(",");
-    let mut args = vec!["-p", "kernel"];
-    if !features.is_empty() {
-        args.extend(["--features", &features]);
-    }
-    kernel_cargo(opts, &args, Some(&initrd))?;
-    Ok(out_dir(opts).join("kernel"))
+    Ok(initrd)
 }
 
 /// Builds the user programs alone: static x86_64 Linux executables, one per
 /// file in kernel/user/src/bin. Returns each program's name and path.
 pub fn build_user_programs(opts: &BuildOptions) -> Result<Vec<(String, PathBuf)>, String> {
-    kernel_cargo(opts, &["-p", "user"], None)?;
-    let root = opts.root.clone().unwrap_or_else(repo_root);
-    Ok(user_programs(&root)?.into_iter().map(|n| (n.clone(), user_program(opts, &n))).collect())
+    kernel_build(opts, &["-p", "user"], None)?;
+    Ok(user_programs(&opts.root())?
+        .into_iter()
+        .map(|n| (n.clone(), user_program(opts, &n)))
+        .collect())
 }
 
 /// A user program as built, before it goes into the initramfs: in the gdb
 /// build, with its symbols, for gdb's `add-symbol-file`.
 pub fn user_program(opts: &BuildOptions, name: &str) -> PathBuf {
-    out_dir(opts).join(name)
+    opts.out_dir().join(name)
 }
 
 /// What the initramfs holds, path (without the leading '/') and contents:
@@ -94,47 +164,26 @@ pub fn initramfs_files(programs: &[(String, PathBuf)]) -> Result<Vec<(String, Ve
     Ok(files)
 }
 
-/// Where cargo builds the kernel, and where `cargo boot --gdb` writes its script.
-pub fn target_dir(opts: &BuildOptions) -> PathBuf {
-    let root = opts.root.clone().unwrap_or_else(repo_root);
-    let default = if opts.gdb { "target/kernel-gdb" } else { "target/kernel" };
-    opts.target_dir.clone().unwrap_or_else(|| root.join(default))
-}
-
-fn profile(opts: &BuildOptions) -> &'static str {
-    if opts.gdb { "gdb" } else { "release" }
-}
-
-/// Where cargo puts the user programs and the kernel.
-fn out_dir(opts: &BuildOptions) -> PathBuf {
-    target_dir(opts).join(TARGET).join(profile(opts))
-}
-
-/// `cargo build` in the kernel's workspace, with the bare-metal flags.
-fn kernel_cargo(opts: &BuildOptions, args: &[&str], initrd: Option<&Path>) -> Result<(), String> {
-    let root = opts.root.clone().unwrap_or_else(repo_root);
-    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    c.args(["build", "--profile", profile(opts), "--quiet", "--target", TARGET])
-        .arg("--manifest-path")
-        .arg(root.join("kernel/os/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(target_dir(opts))
-        .args(args)
-        .env("RUSTFLAGS", KERNEL_RUSTFLAGS)
-        // When run from `cargo test`, don't inherit the outer build's settings.
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("CARGO_TARGET_DIR");
-    if let Some(i) = initrd {
-        c.env("INITRD", i);
-    }
-    let out = c.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "kernel build failed ({}):\n{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        ));
+/// Runs clippy over the kernel, the user programs and `api`'s bare-metal
+/// half, compiled as the kernel build compiles them (target, flags and
+/// initramfs). `args` go to clippy, e.g. `-D warnings`.
+pub fn clippy(opts: &BuildOptions, args: &[String]) -> Result<(), String> {
+    let initrd = build_initrd(opts)?;
+    let root = opts.root();
+    let runs = [
+        (root.join("kernel/os/Cargo.toml"), ["--workspace", "--bins", "--lib"].as_slice()),
+        (root.join("kernel/api/Cargo.toml"), ["--lib", "--features", "baremetal"].as_slice()),
+    ];
+    for (manifest, scope) in runs {
+        let status = kernel_cargo("clippy", &manifest, opts, Some(&initrd))
+            .args(scope)
+            .arg("--")
+            .args(args)
+            .status()
+            .map_err(|e| format!("cannot run cargo clippy: {e}"))?;
+        if !status.success() {
+            return Err(format!("clippy failed on {}", manifest.display()));
+        }
     }
     Ok(())
 }

@@ -97,7 +97,7 @@ fn wait_for_gdb(
 ) -> Result<Vec<String>, String> {
     let user = user.map(|name| gdb::find_user_program(opts, name)).transpose()?;
     let port = gdb::free_port()?;
-    let script = gdb::write_script(&runner::target_dir(opts), opts, kernel, port, user.as_deref())?;
+    let script = gdb::write_script(&opts.target_dir(), opts, kernel, port, user.as_deref())?;
     let shown = std::env::current_dir().ok().and_then(|d| script.strip_prefix(d).ok());
     eprintln!("QEMU is waiting for gdb on port {port} (Ctrl-A X quits). In another terminal:\n");
     eprintln!("    gdb -q -x {}\n", shown.unwrap_or(&script).display());

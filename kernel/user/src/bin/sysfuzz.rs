@@ -181,8 +181,12 @@ fn one_call(r: &mut Rng, made: u64) -> (u64, i64) {
             // A short sleep, an invalid one, or a bad pointer.
             let ts = SCRATCH as *mut u64;
             let nanos = r.pick(&[0, 1, 999_999, 1_000_000_000, u64::MAX]);
-            unsafe { write_volatile(ts, 0) };
-            unsafe { write_volatile(ts.add(1), nanos) };
+            // SAFETY: SCRATCH is this child's own mapping, mapped writable
+            // in `child` before any call is made, and 16 bytes fit in it.
+            unsafe {
+                write_volatile(ts, 0);
+                write_volatile(ts.add(1), nanos);
+            }
             a[0] = if r.below(2) == 0 { SCRATCH } else { r.pick(&KERNEL_POINTERS) };
         }
         nr::EXECVE => {
@@ -194,6 +198,7 @@ fn one_call(r: &mut Rng, made: u64) -> (u64, i64) {
             };
             let at = SCRATCH as *mut u8;
             for (i, &c) in path.iter().enumerate() {
+                // SAFETY: as above, and every path is shorter than SCRATCH_LEN.
                 unsafe { write_volatile(at.add(i), c) };
             }
             if r.below(2) == 0 {
@@ -206,7 +211,10 @@ fn one_call(r: &mut Rng, made: u64) -> (u64, i64) {
         }
         _ => {}
     }
-    (n, syscall6(n, a))
+    // SAFETY: none, deliberately: this child exists to make calls with
+    // hostile arguments. Whatever they do to its memory, it is disposable:
+    // its parent only reads how it ended, and the kernel must survive it.
+    (n, unsafe { syscall6(n, a) })
 }
 
 /// One child's life: PER_CHILD calls, then it reaps what it forked.
