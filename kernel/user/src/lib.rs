@@ -191,11 +191,13 @@ fn open_dir(path: &str) -> i64 {
         return -36; // ENAMETOOLONG
     };
     cpath[..path.len()].copy_from_slice(path.as_bytes());
-    syscall(nr::OPENAT, [AT_FDCWD as u64, buf.as_ptr() as u64, O_DIRECTORY, 0])
+    // SAFETY: the kernel only reads the NUL-terminated path in `buf`.
+    unsafe { syscall(nr::OPENAT, [AT_FDCWD as u64, buf.as_ptr() as u64, O_DIRECTORY, 0]) }
 }
 
 pub fn close(fd: i32) -> i64 {
-    syscall(nr::CLOSE, [fd as u64, 0, 0, 0])
+    // SAFETY: closing a descriptor touches none of this program's memory.
+    unsafe { syscall(nr::CLOSE, [fd as u64, 0, 0, 0]) }
 }
 
 /// Calls `each(name, d_type)` for every entry of the directory `fd`, in the
@@ -204,7 +206,9 @@ pub fn close(fd: i32) -> i64 {
 fn read_dir(fd: i32, mut each: impl FnMut(&str, u8)) -> i64 {
     let mut buf = [0u8; 512];
     loop {
-        let n = syscall(nr::GETDENTS64, [fd as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0]);
+        let args = [fd as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0];
+        // SAFETY: the kernel writes at most `buf.len()` bytes, into `buf`.
+        let n = unsafe { syscall(nr::GETDENTS64, args) };
         if n <= 0 {
             return n;
         }
