@@ -13,6 +13,7 @@ pub enum Errno {
     ECHILD = 10,
     EAGAIN = 11,
     ENOMEM = 12,
+    EACCES = 13,
     EFAULT = 14,
     EEXIST = 17,
     ENOTDIR = 20,

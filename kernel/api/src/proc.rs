@@ -167,8 +167,21 @@ pub struct Proc {
     pub ticks: u64,
     /// The timer tick at which the task was created: `ps` shows it as START.
     pub start: u64,
+    /// Open files, by file descriptor from 3 on: 0, 1 and 2 are the console
+    /// (Linux: `files`).
+    pub files: Vec<Option<OpenFile>>,
 }
 // ANCHOR_END: proc
+
+/// An open file of the initramfs (Linux: a `struct file`): which one, and
+/// how far `read` or `getdents64` has got.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenFile {
+    pub ino: u64,
+    pub offset: u64,
+    /// Closed by a successful execve (`O_CLOEXEC`).
+    pub cloexec: bool,
+}
 
 impl Proc {
     pub fn new(pid: Pid, ppid: Pid, name: &str) -> Proc {
@@ -184,6 +197,7 @@ impl Proc {
             child_exit: WaitQueue::new(),
             ticks: 0,
             start: 0,
+            files: Vec::new(),
         }
     }
 }
@@ -220,7 +234,9 @@ impl Procs {
     }
     // ANCHOR_END: alloc_pid
 
-    /// Puts a task into a free slot.
+    /// Puts a task into a free slot. When there is none, the task comes back
+    /// whole (a big `Err`), for the caller to take apart.
+    #[allow(clippy::result_large_err)]
     pub fn insert(&mut self, p: Proc) -> Result<(), Proc> {
         match self.slots.iter_mut().find(|s| s.is_none()) {
             Some(slot) => {

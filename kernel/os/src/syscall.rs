@@ -4,7 +4,7 @@
 
 use crate::pieces::{cow, exec, fork, wait};
 use crate::state::{Copying, Cpu, Kernel};
-use crate::{console, initrd, task, x86};
+use crate::{console, fs, initrd, task, x86};
 use alloc::vec::Vec;
 use api::abi::{ProcInfo, SYS_FREE_FRAMES, SYS_PROC_LIST};
 use api::status;
@@ -12,6 +12,7 @@ use api::{Errno, Flags, Memory, PAGE_SIZE, Proc, RunQueue, TrapFrame, USER_END, 
 
 const READ: u64 = 0;
 const WRITE: u64 = 1;
+const CLOSE: u64 = 3;
 const MMAP: u64 = 9;
 const MUNMAP: u64 = 11;
 const SCHED_YIELD: u64 = 24;
@@ -25,9 +26,11 @@ const EXIT: u64 = 60;
 const WAIT4: u64 = 61;
 const GETPPID: u64 = 110;
 const REBOOT: u64 = 169;
+const GETDENTS64: u64 = 217;
 const EXIT_GROUP: u64 = 231;
+const OPENAT: u64 = 257;
 
-type SysResult = Result<u64, Errno>;
+pub type SysResult = Result<u64, Errno>;
 
 // ANCHOR: dispatch
 /// Runs the system call whose number and arguments `tf` holds (the registers
@@ -38,6 +41,7 @@ pub fn dispatch(cpu: &mut Cpu, tf: &TrapFrame) {
     let r = match tf.rax {
         READ => sys_read(cpu, a0, a1, a2),
         WRITE => sys_write(cpu.kernel(), a0, a1, a2),
+        CLOSE => fs::sys_close(cpu.kernel(), a0),
         MMAP => sys_mmap(cpu.kernel(), a0, a1, a2, a3, a4 as i64, a5),
         MUNMAP => sys_munmap(cpu.kernel(), a0, a1),
         SCHED_YIELD => sys_yield(cpu),
@@ -50,6 +54,8 @@ pub fn dispatch(cpu: &mut Cpu, tf: &TrapFrame) {
         EXIT | EXIT_GROUP => task::exit(cpu, status::exited(a0 as i32)),
         WAIT4 => sys_wait4(cpu, a0 as i32, a1, a2 as i32),
         REBOOT => sys_reboot(cpu.kernel(), a0, a1, a2, a3),
+        GETDENTS64 => fs::sys_getdents64(cpu.kernel(), a0, a1, a2),
+        OPENAT => fs::sys_openat(cpu.kernel(), a0, a1, a2),
         SYS_PROC_LIST => sys_proc_list(cpu.kernel(), a0, a1),
         SYS_FREE_FRAMES => Ok(cpu.kernel().mem.free_frames() as u64),
         _ => Err(Errno::ENOSYS),
@@ -78,7 +84,7 @@ fn prepare_user_write(k: &mut Kernel, va: u64, len: usize) -> Result<(), Errno> 
 }
 
 /// copy_to_user: the kernel writes into the current task's memory.
-fn copy_out(k: &mut Kernel, va: u64, data: &[u8]) -> Result<(), Errno> {
+pub fn copy_out(k: &mut Kernel, va: u64, data: &[u8]) -> Result<(), Errno> {
     prepare_user_write(k, va, data.len())?;
     let (mem, space) = k.user_memory();
     space.write_user(mem, va, data)
@@ -100,10 +106,10 @@ fn sys_write(k: &mut Kernel, fd: u64, buf: u64, len: u64) -> SysResult {
     Ok(len)
 }
 
-/// Reads one byte at a time from the console, sleeping until one arrives.
+/// Reads one byte at a time from the console (fd 0), sleeping until one arrives.
 fn sys_read(cpu: &mut Cpu, fd: u64, buf: u64, len: u64) -> SysResult {
     if fd != 0 {
-        return Err(Errno::EBADF);
+        return fs::read(cpu.kernel(), fd, buf, len);
     }
     if len == 0 {
         return Ok(0);
@@ -225,10 +231,12 @@ fn sys_clone(k: &mut Kernel, flags: u64) -> SysResult {
 
 // ANCHOR: sys_fork
 fn sys_fork(k: &mut Kernel) -> SysResult {
-    let now = k.ticks;
-    // Linux's copy_thread(): what the child needs before it may be queued.
+    let (now, files) = (k.ticks, k.task().files.clone());
+    // Linux's copy_thread(): what the child needs before it may be queued;
+    // and copy_files(): the parent's open files, open in the child too.
     let mut prepare = |child: &mut Proc| {
         child.start = now;
+        child.files = files.clone();
         task::prepare_first_switch(child);
     };
     let copy = k.copying.copy_space();
@@ -266,7 +274,7 @@ fn sys_execve(k: &mut Kernel, path: u64, argv: u64, envp: u64) -> SysResult {
     let path = space.read_user_cstr(mem, path, 255)?;
     let argv = read_strings(k, argv)?;
     let envp = read_strings(k, envp)?;
-    let elf = initrd::lookup(&path).ok_or(Errno::ENOENT)?;
+    let elf = initrd::lookup(&path)?;
     let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
     let env: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
     // Until load succeeds the old program is untouched: any error returns to it.
@@ -281,6 +289,8 @@ fn sys_execve(k: &mut Kernel, path: u64, argv: u64, envp: u64) -> SysResult {
     let name = path.rsplit(|&c| c == b'/').next().unwrap_or(&path);
     p.name = core::str::from_utf8(name).unwrap_or("?").into();
     p.kstack.tf = TrapFrame::for_user(image.entry, image.stack_pointer);
+    // Files opened with O_CLOEXEC close; the others stay open (Linux: do_close_on_exec()).
+    p.files.iter_mut().filter(|f| f.is_some_and(|f| f.cloexec)).for_each(|f| *f = None);
     Ok(0)
 }
 // ANCHOR_END: sys_execve

@@ -9,8 +9,9 @@ import re
 
 import gdb
 
-# Where the kernel keeps its state: an Option<Kernel> in an UnsafeCell.
-KERNEL_STATE = "kernel::task::KERNEL"
+# Where the kernel keeps its state (kernel/os/src/state.rs): an
+# Option<Kernel> in an UnsafeCell.
+KERNEL_STATE = "kernel::state::KERNEL"
 # The host-side copies of the user programs, with their symbols. The script
 # that sources this file sets it.
 USER_DIR = None
@@ -182,7 +183,7 @@ tf PID   the saved frame of task PID"""
                 frame = frame.older()
         except gdb.error:  # the stack could not be walked that far
             return None
-        return frame and frame.read_var("tf").dereference()
+        return frame and frame.read_var("frame").dereference()
 
 
 # ANCHOR: program_breakpoint

@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// What init runs, and what is typed on the console.
-const COMPARED: [(&str, &str); 8] = [
+const COMPARED: [(&str, &str); 9] = [
     ("echo hello from both kernels", ""),
     ("forkexec", ""),
     ("orphan", ""),
@@ -33,6 +33,7 @@ const COMPARED: [(&str, &str); 8] = [
     ("syscalls", ""),
     ("sh", "echo typed at sh\nexit\n"),
     ("ls / /bin /init /nosuch", ""),
+    ("true", ""),
 ];
 
 /// The programs left out, and why.

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 /// What the test types at gdb's prompt, in order.
 const SESSION: &[&str] = &[
     "fbreak fork::fork",
+    "user init",
     "continue",
     "bt",
     "ps",
@@ -130,20 +131,30 @@ fn gdb_breaks_in_fork_walks_back_to_the_caller_and_breaks_in_user_main() {
     assert!(finished, "gdb did not finish:\n{log}\n--- serial:\n{serial}");
     assert!(gdb.0.wait().unwrap().success(), "gdb failed:\n{log}");
 
-    let stop = reply(&log, 1);
+    let stop = reply(&log, 2);
     assert!(stop.contains("Breakpoint 1, fork::fork ("), "no stop in fork:\n{log}");
-    let bt = reply(&log, 2);
-    for frame in ["fork::fork", "kernel::syscall::sys_fork", "kernel::syscall::dispatch"] {
+    let bt = reply(&log, 3);
+    for frame in
+        ["fork::fork", "kernel::syscall::sys_fork", "kernel::syscall::dispatch", "init::main"]
+    {
         assert!(bt.contains(&format!(" {frame} (")), "no {frame} in the backtrace:\n{bt}");
     }
-    let ps = reply(&log, 3);
+    let ps = reply(&log, 4);
     assert!(
         ps.lines().any(|l| l.split_whitespace().collect::<Vec<_>>()[..]
             == ["1", "0", "Running", "init", "<-", "current"]),
         "init is not the running task:\n{ps}"
     );
-    assert!(reply(&log, 6).contains(", forkexec::main ("), "no stop in forkexec's main:\n{log}");
-    assert!(reply(&log, 7).contains("#0  forkexec::main ("), "{log}");
+    assert!(reply(&log, 7).contains(", forkexec::main ("), "no stop in forkexec's main:\n{log}");
+    assert!(reply(&log, 8).contains("#0  forkexec::main ("), "{log}");
+    // forkexec's own fork: the backtrace crosses from the kernel into the
+    // user program, through the entry code's unwind information.
+    let across = reply(&log, 10);
+    let at = |frame: &str| across.find(frame).unwrap_or_else(|| panic!("no {frame}:\n{across}"));
+    assert!(at(" kernel::syscall::dispatch (") < at("<signal handler called>"));
+    assert!(at("<signal handler called>") < at(" forkexec::main ("), "{across}");
+    assert!(at(" forkexec::main (") < at(" _start ("), "{across}");
+    assert!(reply(&log, 11).contains("vector 256 (system call)"), "{log}");
     assert!(
         qemu.ends_within(Duration::from_secs(10)),
         "QEMU is still running after gdb's kill:\n{log}"
