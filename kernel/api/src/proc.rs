@@ -181,8 +181,21 @@ pub struct Proc {
     pub vfork_done: Option<Pid>,
     /// The FS segment base: the thread's thread-local storage.
     pub fs_base: u64,
+    /// Open files, by file descriptor from 3 on: 0, 1 and 2 are the console
+    /// (Linux: `files`).
+    pub files: Vec<Option<OpenFile>>,
 }
 // ANCHOR_END: proc
+
+/// An open file of the initramfs (Linux: a `struct file`): which one, and
+/// how far `read` or `getdents64` has got.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenFile {
+    pub ino: u64,
+    pub offset: u64,
+    /// Closed by a successful execve (`O_CLOEXEC`).
+    pub cloexec: bool,
+}
 
 impl Proc {
     pub fn new(pid: Pid, ppid: Pid, name: &str) -> Proc {
@@ -202,6 +215,7 @@ impl Proc {
             clear_child_tid: None,
             vfork_done: None,
             fs_base: 0,
+            files: Vec::new(),
         }
     }
 }

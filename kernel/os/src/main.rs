@@ -9,6 +9,7 @@ extern crate alloc;
 
 mod boot;
 mod console;
+mod fs;
 mod initrd;
 mod memory;
 mod pieces;

@@ -5,7 +5,7 @@
 use crate::pieces::clone::{self, Args};
 use crate::pieces::{cow, exec, fork, wait};
 use crate::state::{Copying, Cpu, Kernel};
-use crate::{console, initrd, task, x86};
+use crate::{console, fs, initrd, task, x86};
 use alloc::vec::Vec;
 use api::abi::{
     CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_VFORK, CLONE_VM, ProcInfo,
@@ -18,6 +18,7 @@ use api::{
 
 const READ: u64 = 0;
 const WRITE: u64 = 1;
+const CLOSE: u64 = 3;
 const MMAP: u64 = 9;
 const MUNMAP: u64 = 11;
 const SCHED_YIELD: u64 = 24;
@@ -34,10 +35,12 @@ const ARCH_PRCTL: u64 = 158;
 const REBOOT: u64 = 169;
 const GETTID: u64 = 186;
 const FUTEX: u64 = 202;
+const GETDENTS64: u64 = 217;
 const SET_TID_ADDRESS: u64 = 218;
 const EXIT_GROUP: u64 = 231;
+const OPENAT: u64 = 257;
 
-type SysResult = Result<u64, Errno>;
+pub type SysResult = Result<u64, Errno>;
 
 // ANCHOR: dispatch
 /// Runs the system call whose number and arguments `tf` holds (the registers
@@ -48,6 +51,7 @@ pub fn dispatch(cpu: &mut Cpu, tf: &TrapFrame) {
     let r = match tf.rax {
         READ => sys_read(cpu, a0, a1, a2),
         WRITE => sys_write(cpu.kernel(), a0, a1, a2),
+        CLOSE => fs::sys_close(cpu.kernel(), a0),
         MMAP => sys_mmap(cpu.kernel(), a0, a1, a2, a3, a4 as i64, a5),
         MUNMAP => sys_munmap(cpu.kernel(), a0, a1),
         SCHED_YIELD => sys_yield(cpu),
@@ -75,6 +79,8 @@ pub fn dispatch(cpu: &mut Cpu, tf: &TrapFrame) {
         FUTEX => sys_futex(cpu, a0, a1, a2 as u32, a3),
         WAIT4 => sys_wait4(cpu, a0 as i32, a1, a2 as i32),
         REBOOT => sys_reboot(cpu.kernel(), a0, a1, a2, a3),
+        GETDENTS64 => fs::sys_getdents64(cpu.kernel(), a0, a1, a2),
+        OPENAT => fs::sys_openat(cpu.kernel(), a0, a1, a2),
         SYS_PROC_LIST => sys_proc_list(cpu.kernel(), a0, a1),
         SYS_FREE_FRAMES => Ok(cpu.kernel().mem.free_frames() as u64),
         _ => Err(Errno::ENOSYS),
@@ -111,7 +117,7 @@ fn copy_to(k: &mut Kernel, pid: Pid, va: u64, data: &[u8]) -> Result<(), Errno> 
 }
 
 /// copy_to_user: the kernel writes into the current task's memory.
-fn copy_out(k: &mut Kernel, va: u64, data: &[u8]) -> Result<(), Errno> {
+pub fn copy_out(k: &mut Kernel, va: u64, data: &[u8]) -> Result<(), Errno> {
     copy_to(k, k.current, va, data)
 }
 
@@ -139,10 +145,10 @@ fn sys_write(k: &mut Kernel, fd: u64, buf: u64, len: u64) -> SysResult {
     Ok(len)
 }
 
-/// Reads one byte at a time from the console, sleeping until one arrives.
+/// Reads one byte at a time from the console (fd 0), sleeping until one arrives.
 fn sys_read(cpu: &mut Cpu, fd: u64, buf: u64, len: u64) -> SysResult {
     if fd != 0 {
-        return Err(Errno::EBADF);
+        return fs::read(cpu.kernel(), fd, buf, len);
     }
     if len == 0 {
         return Ok(0);
@@ -276,8 +282,12 @@ fn sys_clone(cpu: &mut Cpu, args: Args) -> SysResult {
     }
     let k = cpu.kernel();
     let (parent, now, copy) = (k.current, k.ticks, k.copying.copy_space());
+    // Every new task gets a copy of the open files: sharing the table
+    // (CLONE_FILES) is not modelled, so a thread's later opens are its own.
+    let files = k.task().files.clone();
     let mut prepare = |child: &mut Proc| {
         child.start = now;
+        child.files = files.clone();
         task::prepare_first_switch(child);
     };
     let child = clone::clone(&mut k.procs, k.mem, &mut k.rq, parent, &args, copy, &mut prepare)?;
@@ -300,12 +310,14 @@ fn sys_clone(cpu: &mut Cpu, args: Args) -> SysResult {
 
 // ANCHOR: sys_fork
 fn sys_fork(k: &mut Kernel) -> SysResult {
-    let (now, tgid) = (k.ticks, k.task().tgid);
-    // Linux's copy_thread(): what the child needs before it may be queued.
+    let (now, tgid, files) = (k.ticks, k.task().tgid, k.task().files.clone());
+    // Linux's copy_thread(): what the child needs before it may be queued;
+    // and copy_files(): the parent's open files, open in the child too.
     let mut prepare = |child: &mut Proc| {
         child.start = now;
         // Forked by a thread, it is still its process's child.
         child.ppid = tgid;
+        child.files = files.clone();
         task::prepare_first_switch(child);
     };
     let copy = k.copying.copy_space();
@@ -343,7 +355,7 @@ fn sys_execve(k: &mut Kernel, path: u64, argv: u64, envp: u64) -> SysResult {
     let path = space.read_user_cstr(mem, path, 255)?;
     let argv = read_strings(k, argv)?;
     let envp = read_strings(k, envp)?;
-    let elf = initrd::lookup(&path).ok_or(Errno::ENOENT)?;
+    let elf = initrd::lookup(&path)?;
     let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
     let env: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
     // Until load succeeds the old program is untouched: any error returns to it.
@@ -368,6 +380,8 @@ fn sys_execve(k: &mut Kernel, path: u64, argv: u64, envp: u64) -> SysResult {
     // A new program starts with no thread-local storage, as on Linux.
     p.fs_base = 0;
     x86::write_fs_base(0);
+    // Files opened with O_CLOEXEC close; the others stay open (Linux: do_close_on_exec()).
+    p.files.iter_mut().filter(|f| f.is_some_and(|f| f.cloexec)).for_each(|f| *f = None);
     Ok(0)
 }
 // ANCHOR_END: sys_execve

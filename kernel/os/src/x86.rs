@@ -358,4 +358,12 @@ global_asm!(
     user_ds = const USER_DS,
     user_cs = const USER_CS,
     syscall = const SYSCALL,
+    tf_rip = const offset_of!(TrapFrame, rip),
+    tf_rsp = const offset_of!(TrapFrame, rsp),
+    tf_rbp = const offset_of!(TrapFrame, rbp),
+    tf_rbx = const offset_of!(TrapFrame, rbx),
+    tf_r12 = const offset_of!(TrapFrame, r12),
+    tf_r13 = const offset_of!(TrapFrame, r13),
+    tf_r14 = const offset_of!(TrapFrame, r14),
+    tf_r15 = const offset_of!(TrapFrame, r15),
 );

@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// What init runs, and what is typed on the console.
-const COMPARED: [(&str, &str); 7] = [
+const COMPARED: [(&str, &str); 9] = [
     ("echo hello from both kernels", ""),
     ("forkexec", ""),
     ("orphan", ""),
@@ -32,6 +32,8 @@ const COMPARED: [(&str, &str); 7] = [
     ("fault", ""),
     ("syscalls", ""),
     ("sh", "echo typed at sh\nexit\n"),
+    ("ls / /bin /init /nosuch", ""),
+    ("true", ""),
 ];
 
 /// The programs left out, and why.
