@@ -224,8 +224,12 @@ fn one_call(r: &mut Rng, made: u64) -> (u64, i64) {
             // A wait that nobody wakes would sleep for good: give it a timeout
             // of a millisecond (or a bad pointer, for EFAULT).
             let ts = (SCRATCH + 32) as *mut u64;
-            unsafe { write_volatile(ts, 0) };
-            unsafe { write_volatile(ts.add(1), 1_000_000) };
+            // SAFETY: SCRATCH is this child's own writable mapping (see
+            // `child`), and the timespec's 16 bytes fit after the path.
+            unsafe {
+                write_volatile(ts, 0);
+                write_volatile(ts.add(1), 1_000_000);
+            }
             a[3] = if r.below(4) == 0 { r.pick(&KERNEL_POINTERS) } else { SCRATCH + 32 };
         }
         nr::REBOOT if r.below(2) == 0 => {
