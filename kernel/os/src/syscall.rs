@@ -355,7 +355,7 @@ fn sys_execve(k: &mut Kernel, path: u64, argv: u64, envp: u64) -> SysResult {
     let path = space.read_user_cstr(mem, path, 255)?;
     let argv = read_strings(k, argv)?;
     let envp = read_strings(k, envp)?;
-    let elf = initrd::lookup(&path)?;
+    let elf = initrd::lookup(k.initrd, &path)?;
     let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
     let env: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
     // Until load succeeds the old program is untouched: any error returns to it.
