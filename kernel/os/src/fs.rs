@@ -8,7 +8,7 @@ use crate::syscall::{SysResult, copy_out};
 use api::{Errno, OpenFile};
 use initramfs::Entry;
 
-const AT_FDCWD: u64 = -100i64 as u64;
+pub const AT_FDCWD: u64 = -100i64 as u64;
 const O_ACCMODE: u64 = 3;
 const O_DIRECTORY: u64 = 0o200_000;
 const O_CLOEXEC: u64 = 0o2_000_000;
@@ -16,7 +16,7 @@ const O_CLOEXEC: u64 = 0o2_000_000;
 const MAX_FILES: usize = 64;
 
 /// The running task's open file `fd`, and what it is.
-fn file(k: &mut Kernel, fd: u64) -> Result<(&mut OpenFile, Entry<'static>), Errno> {
+pub fn file(k: &mut Kernel, fd: u64) -> Result<(&mut OpenFile, Entry<'static>), Errno> {
     let archive = k.initrd;
     let slot = k.task().files.get_mut(fd.wrapping_sub(3) as usize).and_then(Option::as_mut);
     let f = slot.ok_or(Errno::EBADF)?;

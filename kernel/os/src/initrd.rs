@@ -8,23 +8,21 @@ use crate::{console, kprintln, pvh::StartInfo};
 use api::Errno;
 use initramfs::{Archive, Entry};
 
-/// The archive the boot loader left in memory, whose frames the allocator
-/// never hands out. With none, or one without a root and `/init`, the boot
-/// stops with a message and status 1: there would be nothing to run.
+/// The archive the boot loader left in memory (memory::init keeps its frames).
+/// With none, or no root and `/init` in it, there is nothing to run: status 1.
 pub fn load(info: &StartInfo) -> Archive<'static> {
     let Some(range) = info.initrd() else {
         kprintln!("kernel: no initramfs: the boot loader passed no module (QEMU: -initrd FILE)");
         console::power_off(1)
     };
-    // SAFETY: the module's bytes, in RAM the direct map covers, reserved for
-    // good by memory::init, and never written.
+    // SAFETY: the module's bytes in the direct map, reserved for good, never written.
     let bytes = unsafe {
         core::slice::from_raw_parts(phys_to_virt(range.start), (range.end - range.start) as usize)
     };
     let archive = Archive::new(bytes);
     if archive.root().is_none() || lookup(archive, b"/init").is_err() {
         kprintln!(
-            "kernel: the initramfs ({} bytes) is not a cpio (newc) archive with /init",
+            "kernel: bad initramfs ({} bytes): not a cpio newc archive with /init",
             bytes.len()
         );
         console::power_off(1)

@@ -12,6 +12,7 @@ mod console;
 mod fs;
 mod initrd;
 mod memory;
+mod mm;
 mod pieces;
 mod pvh;
 mod state;

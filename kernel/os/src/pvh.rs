@@ -3,7 +3,6 @@
 
 use crate::boot::phys_to_virt;
 use crate::state::Copying;
-use api::PAGE_SIZE;
 use core::ops::Range;
 
 /// `struct hvm_start_info` from Xen's PVH boot protocol.
@@ -32,15 +31,6 @@ pub struct MemMapEntry {
 
 pub const RAM: u32 = 1;
 
-/// `struct hvm_modlist_entry`: a module the loader placed in memory.
-#[repr(C)]
-struct Module {
-    paddr: u64,
-    size: u64,
-    cmdline_paddr: u64,
-    reserved: u64,
-}
-
 pub struct StartInfo {
     info: &'static HvmStartInfo,
 }
@@ -67,25 +57,22 @@ impl StartInfo {
 
     /// Module 0, the initramfs (QEMU's `-initrd`): its physical bytes.
     pub fn initrd(&self) -> Option<Range<u64>> {
-        let p = phys_to_virt(self.info.modlist_paddr) as *const Module;
+        let p = phys_to_virt(self.info.modlist_paddr) as *const [u64; 2];
         // SAFETY: the loader's module list, as `read`'s contract describes it.
-        let m = (self.info.nr_modules > 0).then(|| unsafe { &*p })?;
-        Some(m.paddr..m.paddr.checked_add(m.size)?)
+        let [paddr, size] = (self.info.nr_modules > 0).then(|| unsafe { *p })?;
+        Some(paddr..paddr.checked_add(size)?)
     }
 
     /// What the loader wrote and the kernel keeps reading: the start info,
     /// the memory map, the module list, the command line and the initramfs.
     pub fn reserved(&self) -> [Range<u64>; 5] {
-        let i = self.info;
-        let at = |paddr: u64, len: usize| paddr..paddr + len as u64;
+        let (i, at) = (self.info, |paddr: u64, len: usize| paddr..paddr + len as u64);
+        let me = i as *const HvmStartInfo as u64 - crate::boot::DIRECT_MAP;
         [
-            at(
-                i as *const HvmStartInfo as u64 - crate::boot::DIRECT_MAP,
-                size_of::<HvmStartInfo>(),
-            ),
+            at(me, size_of::<HvmStartInfo>()),
             at(i.memmap_paddr, i.memmap_entries as usize * size_of::<MemMapEntry>()),
-            at(i.modlist_paddr, i.nr_modules as usize * size_of::<Module>()),
-            at(i.cmdline_paddr, 2 * PAGE_SIZE),
+            at(i.modlist_paddr, i.nr_modules as usize * 32), // struct hvm_modlist_entry
+            at(i.cmdline_paddr, 2 * api::PAGE_SIZE),
             self.initrd().unwrap_or_default(),
         ]
     }

@@ -187,6 +187,34 @@ pub fn initramfs_files(programs: &[(String, PathBuf)]) -> Result<Vec<(String, Ve
     Ok(files)
 }
 
+/// The C programs of kernel/c, each compiled with `musl-gcc -static` into
+/// `<target dir>/c/<name>`: ordinary Linux programs, for [`BuildOptions::add`].
+pub fn build_c_programs(opts: &BuildOptions) -> Result<Vec<PathBuf>, String> {
+    let (dir, out) = (opts.root().join("kernel/c"), opts.target_dir().join("c"));
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| Some(e.ok()?.path()).filter(|p| p.extension().is_some_and(|x| x == "c")))
+        .collect();
+    sources.sort();
+    let mut programs = Vec::new();
+    for source in sources {
+        let program = out.join(source.file_stem().expect("a .c file has a stem"));
+        let status = Command::new("musl-gcc")
+            .args(["-static", "-O2", "-Wall", "-Werror", "-o"])
+            .args([&program, &source])
+            .status()
+            .map_err(|e| {
+                format!("cannot run musl-gcc: {e} (install musl-tools; .ci/setup does)")
+            })?;
+        if !status.success() {
+            return Err(format!("musl-gcc failed on {}", source.display()));
+        }
+        programs.push(program);
+    }
+    Ok(programs)
+}
+
 /// Runs clippy over the kernel, the user programs and `api`'s bare-metal
 /// half, compiled as the kernel build compiles them (target, flags and
 /// initramfs). `args` go to clippy, e.g. `-D warnings`.

@@ -36,8 +36,7 @@ fn a_malformed_initramfs_is_refused_cleanly() {
     for bad in [&b"this is not a cpio archive\n"[..], &initramfs::pack(&[])] {
         let (_dir, kernel) = kernel_with(Some(bad));
         let r = boot_with(&kernel, "echo hi");
-        let line =
-            format!("kernel: the initramfs ({} bytes) is not a cpio (newc) archive", bad.len());
+        let line = format!("kernel: bad initramfs ({} bytes): not a cpio newc archive", bad.len());
         assert!(r.serial.contains(&line), "{}", r.serial);
         assert_eq!(r.outcome, Outcome::Exited(1));
     }
