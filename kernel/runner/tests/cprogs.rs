@@ -67,7 +67,7 @@ fn scenario(options: &str, command: &str, linux_args: &[&str]) -> Run {
 #[test]
 fn hello() {
     let r = scenario("", "hello", &[]);
-    transcripts::check("c-hello", &runner::session("cargo boot --add hello -- hello", &r));
+    transcripts::check("c-hello", &runner::session("cargo boot --add ./hello -- hello", &r));
 }
 
 #[test]
@@ -76,7 +76,7 @@ fn fork_exec_is_the_worked_example() {
     assert!(r.serial.contains("hello from pid="), "the child ran /bin/echo");
     transcripts::check(
         "c-fork-exec",
-        &runner::session("cargo boot --add fork_exec -- fork_exec", &r),
+        &runner::session("cargo boot --add ./fork_exec -- fork_exec", &r),
     );
 }
 
@@ -84,12 +84,18 @@ fn fork_exec_is_the_worked_example() {
 fn pthreads_count_exactly() {
     let r = scenario("", "pthreads", &[]);
     assert!(r.serial.contains("count = 200000, expected 200000: exact"));
+    transcripts::check(
+        "c-pthreads",
+        &runner::session("cargo boot --add ./pthreads -- pthreads", &r),
+    );
 }
 
 #[test]
 fn malloc_cow_keeps_the_childs_writes_private() {
     let r = scenario("cow=on", "malloc_cow", &[]);
     assert!(r.serial.contains("bytes still 'p': private"));
+    let command = "cargo boot --cow --add ./malloc_cow -- malloc_cow";
+    transcripts::check("c-malloc-cow", &runner::session(command, &r));
     let eager = run("cow=off", "malloc_cow");
     assert_eq!(normalized(&transcript(&eager)), normalized(&transcript(&r)));
 }
@@ -107,6 +113,6 @@ fn errors_are_linuxs() {
     assert!(r.serial.contains("0 wrong"));
     transcripts::check(
         "c-errors",
-        &runner::session("cargo boot --add errors -- errors /bin/garbage", &r),
+        &runner::session("cargo boot --add ./errors -- errors /bin/garbage", &r),
     );
 }

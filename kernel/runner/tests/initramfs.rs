@@ -29,6 +29,8 @@ fn without_an_initramfs_the_kernel_says_so_and_fails_cleanly() {
     let r = boot_with(&kernel, "echo hi");
     assert!(r.serial.contains("kernel: no initramfs: the boot loader passed no module"));
     assert_eq!(r.outcome, Outcome::Exited(1));
+    let command = "qemu-system-x86_64 -kernel kernel -append '-- echo hi'  # and no -initrd";
+    transcripts::check("boot-no-initramfs", &runner::session(command, &r));
 }
 
 #[test]
