@@ -236,8 +236,8 @@ fn one_call(r: &mut Rng, made: u64) -> (u64, i64) {
             // A wait that nobody wakes would sleep for good: give it a timeout
             // of a millisecond (or a bad pointer, for EFAULT).
             let ts = (SCRATCH + 32) as *mut u64;
-            // SAFETY: SCRATCH is this child's own writable mapping, as for
-            // NANOSLEEP above, and these 16 bytes lie inside it.
+            // SAFETY: SCRATCH is this child's own writable mapping (see
+            // `child`), and the timespec's 16 bytes fit after the path.
             unsafe {
                 write_volatile(ts, 0);
                 write_volatile(ts.add(1), 1_000_000);
