@@ -47,7 +47,11 @@ pub fn build_kernel(
     let elf = runner::build(&opts)?;
     let keep = tree.kernel_target.join("images").join(copy_as);
     std::fs::create_dir_all(keep.parent().unwrap()).map_err(|e| e.to_string())?;
-    std::fs::copy(&elf, &keep).map_err(|e| format!("{}: {e}", keep.display()))?;
+    for (from, to) in
+        [(elf.clone(), keep.clone()), (runner::initramfs_of(&elf), runner::initramfs_of(&keep))]
+    {
+        std::fs::copy(&from, &to).map_err(|e| format!("{}: {e}", to.display()))?;
+    }
     Ok(keep)
 }
 

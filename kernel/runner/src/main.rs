@@ -6,6 +6,7 @@
 //!     cargo boot --gdb --user sh     ... and gdb loads the shell's symbols too
 //!     cargo boot --student fork      use exercises/fork instead of the solution
 //!     cargo boot --cow -- cow storm  fork copies on write
+//!     cargo boot --add ./hello -- hello   put ./hello in the initramfs, as /bin/hello, and run it
 //!     cargo boot --deterministic     count instructions (-icount): every run the same
 //!     cargo boot --bench             time boots, with and without -icount
 
@@ -39,6 +40,10 @@ struct Args {
     /// Use your exercises/PIECE instead of the reference (repeat for more).
     #[arg(long, value_name = "PIECE", value_parser = clap::builder::PossibleValuesParser::new(runner::PIECES))]
     student: Vec<String>,
+    /// Put this file into the initramfs at /bin/<its file name>, e.g. a C
+    /// program built with `musl-gcc -static` (repeat for more).
+    #[arg(long, value_name = "PATH")]
+    add: Vec<std::path::PathBuf>,
     /// What init runs (after `--`); with none, the shell.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -46,7 +51,12 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let opts = BuildOptions { student: args.student.clone(), gdb: args.gdb, ..Default::default() };
+    let opts = BuildOptions {
+        student: args.student.clone(),
+        gdb: args.gdb,
+        add: args.add.clone(),
+        ..Default::default()
+    };
     let kernel = build(&opts).unwrap_or_else(|e| {
         eprintln!("{e}");
         exit(2)
