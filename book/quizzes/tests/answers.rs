@@ -129,11 +129,15 @@ fn every_chapter_of_parts_one_and_two_ends_with_a_quiz_and_each_exercise_and_lab
         assert!(last.starts_with("{{#quiz "), "{chapter}: the quiz must come last");
         total += n;
     }
-    for chapter in part("# Part III:").into_iter().filter(|c| !c.ends_with("README.md")) {
+    // Part III's exercises; its tour and its gdb guide are not exercises.
+    for chapter in part("# Part III:") {
+        let text = std::fs::read_to_string(src.join(&chapter)).unwrap();
+        if !text.starts_with("# Exercise:") {
+            continue;
+        }
         let quiz = includes.get(&chapter).unwrap_or_else(|| panic!("{chapter} has no quiz"));
         let n = count(quiz);
         assert!((1..=3).contains(&n), "{chapter}: {n} questions, want a short quiz");
-        let text = std::fs::read_to_string(src.join(&chapter)).unwrap();
         // The exercise starts with the stub ("The code you start from"), or
         // with its first part.
         let code_at = ["## The code you start from", "## Part 1"]
