@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Seconds a boot may take before scaling; a clean boot takes one or two.
-pub const BOOT_TIMEOUT: u64 = 15;
+pub const BOOT_TIMEOUT: u64 = runner::SCENARIO_TIMEOUT_SECS;
 const MAX_SERIAL: usize = 1 << 20;
 const SERIAL_HEAD: usize = 4;
 const SERIAL_TAIL: usize = 10;

@@ -6,6 +6,7 @@
 //!     cargo boot --student fork      use exercises/fork instead of the solution
 //!     cargo boot --cow -- cow storm  fork copies on write
 //!     cargo boot --bench             time five boots
+//!     cargo boot --check             can this machine run the course? (QEMU, tools, build, boot times)
 
 use clap::Parser;
 use runner::{BootOptions, BuildOptions, Outcome, boot, build, qemu_args, qemu_binary};
@@ -24,6 +25,9 @@ struct Args {
     /// Time five boots and print the medians.
     #[arg(long)]
     bench: bool,
+    /// Check this machine: QEMU's version, the pinned tools, a kernel build, boot times.
+    #[arg(long)]
+    check: bool,
     /// Use your exercises/PIECE instead of the reference (repeat for more).
     #[arg(long, value_name = "PIECE", value_parser = clap::builder::PossibleValuesParser::new(runner::PIECES))]
     student: Vec<String>,
@@ -34,6 +38,9 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
+    if args.check {
+        exit(if runner::machine::check() { 0 } else { 1 });
+    }
     let opts = BuildOptions { student: args.student.clone(), ..Default::default() };
     let kernel = build(&opts).unwrap_or_else(|e| {
         eprintln!("{e}");
