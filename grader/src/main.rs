@@ -7,12 +7,15 @@ mod grade;
 mod host;
 mod limits;
 mod pool;
+mod progress;
 mod report;
 mod rubric;
+mod sandbox;
 mod scenario;
 mod shard;
 mod tree;
 mod verdict;
+mod watch;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use grade::{Grader, Kernels};
@@ -37,7 +40,7 @@ struct Args {
     #[arg(long = "piece", value_name = "NAME")]
     pieces: Vec<String>,
     /// Stretch every time limit by X (default: measured on this machine).
-    #[arg(long, value_name = "X", value_parser = positive)]
+    #[arg(long, value_name = "X", value_parser = positive, global = true)]
     timeout_scale: Option<f64>,
     /// Also write every score as JSON ("-" for stdout).
     #[arg(long, value_name = "FILE", global = true)]
@@ -51,6 +54,9 @@ struct Args {
     /// With --class: grade only the I-th of N slices (join them with `merge`).
     #[arg(long, value_name = "I/N", requires = "class", conflicts_with_all = ["solutions", "student"])]
     shard: Option<shard::Shard>,
+    /// Run the tests without the sandbox, with your own privileges.
+    #[arg(long)]
+    no_sandbox: bool,
 }
 
 /// Whose pieces to grade; with none of these, this tree's exercises.
@@ -80,6 +86,10 @@ enum Command {
         #[arg(required = true, value_name = "JSON")]
         reports: Vec<PathBuf>,
     },
+    /// Rerun a piece's checks on every save, with progress and hints.
+    Watch(watch::WatchArgs),
+    /// Print the progress of every piece.
+    Progress(watch::ProgressArgs),
 }
 
 #[derive(Debug, PartialEq)]
@@ -99,6 +109,7 @@ impl Args {
             (Some(Command::Check), _) => Mode::Check,
             (Some(Command::Classroom), _) => Mode::Classroom,
             (Some(Command::Merge { reports }), _) => Mode::Merge(reports.clone()),
+            (Some(Command::Watch(_) | Command::Progress(_)), _) => unreachable!("run by main"),
             (None, s) if s.solutions => Mode::Solutions,
             (None, Source { student: Some(p), .. }) => Mode::Student(p.clone()),
             (None, Source { class: Some(d), .. }) => Mode::Class(d.clone()),
@@ -117,6 +128,11 @@ fn usage_error(msg: &str) -> ! {
 
 fn main() {
     let args = Args::parse();
+    match &args.command {
+        Some(Command::Watch(w)) => exit(watch::watch_main(w, args.timeout_scale)),
+        Some(Command::Progress(p)) => exit(watch::progress_main(p)),
+        _ => {}
+    }
     let mode = args.mode();
     let pristine = runner::repo_root();
     let mut rubrics = rubric::discover(&pristine).unwrap_or_else(|e| fail(&e));
@@ -143,11 +159,13 @@ fn main() {
     };
     let limit = |base: u64| limits::seconds(std::time::Duration::from_secs(base).mul_f64(scale));
     args.say(&format!(
-        "timeout scale {scale:.2} ({how}): host tests {} s, boots {} s by default\n\n",
+        "timeout scale {scale:.2} ({how}): host tests {} s, boots {} s by default\n",
         limit(rubric::DEFAULT_TEST_TIMEOUT),
         limit(scenario::BOOT_TIMEOUT)
     ));
-    let mut grader = Grader::new(Tree::new(&pristine), rubrics, scale);
+    let tree = Tree::new(&pristine);
+    args.say(&format!("sandbox: {}\n\n", choose_sandbox(&args, &mode, &tree)));
+    let mut grader = Grader::new(tree, rubrics, scale);
     let grade = |g: &mut Grader, name: &str, origin: Origin, k: Kernels| {
         g.grade(name, &origin, k).unwrap_or_else(|e| fail(&e))
     };
@@ -239,6 +257,32 @@ fn finish(args: &Args, subs: &[Submission], class: bool, slice: Option<&shard::S
     } else {
         1
     })
+}
+
+/// Installs the sandbox every test runs in, and describes it. Without one,
+/// the grader runs only code it was given by whoever runs it: another
+/// person's submission (--student, --class) needs --no-sandbox.
+fn choose_sandbox(args: &Args, mode: &Mode, tree: &Tree) -> String {
+    // The tests run as another user when the grader is root: what the
+    // grader and cargo write must be readable by them.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+    let (sandbox, line) = if args.no_sandbox {
+        (None, "off (--no-sandbox): tests run with your privileges".to_string())
+    } else {
+        match sandbox::Sandbox::new(&[&tree.root, &tree.target]) {
+            Ok(s) => {
+                let line = s.describe();
+                (Some(s), line)
+            }
+            Err(e) if matches!(mode, Mode::Student(_) | Mode::Class(_)) => fail(&format!(
+                "no sandbox: {e}. Refusing to run other people's code without one: \
+                 run bash .ci/setup, or pass --no-sandbox"
+            )),
+            Err(e) => (None, format!("UNAVAILABLE, tests run with your privileges: {e}")),
+        }
+    };
+    sandbox::install(sandbox);
+    line
 }
 
 fn fail(msg: &str) -> ! {
