@@ -276,7 +276,8 @@ fn choose_sandbox(args: &Args, mode: &Mode, tree: &Tree) -> String {
             }
             Err(e) if matches!(mode, Mode::Student(_) | Mode::Class(_)) => fail(&format!(
                 "no sandbox: {e}. Refusing to run other people's code without one: \
-                 run bash .ci/setup, or pass --no-sandbox"
+                 cargo boot --check shows what this machine lacks and bash .ci/setup \
+                 installs it; or pass --no-sandbox"
             )),
             Err(e) => (None, format!("UNAVAILABLE, tests run with your privileges: {e}")),
         }
