@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Seconds a boot may take before scaling; a clean boot takes one or two.
-pub const BOOT_TIMEOUT: u64 = 15;
+pub const BOOT_TIMEOUT: u64 = runner::SCENARIO_TIMEOUT_SECS;
 /// A scenario's transcript is a few KiB. Every byte out of the serial port
 /// costs QEMU two port accesses and a write to its pipe (more under
 /// -icount): on a host ten times oversubscribed 256 KiB took longer than a

@@ -9,6 +9,13 @@ use std::time::{Duration, Instant};
 
 mod elf;
 pub mod gdb;
+pub mod machine;
+
+/// Seconds a boot may take (before QEMU_TIMEOUT_SCALE) in `cargo boot` and the runner's tests.
+pub const BOOT_TIMEOUT_SECS: u64 = 30;
+/// Seconds the grader allows one scenario's boot, before its timeout scale;
+/// a clean boot takes one or two.
+pub const SCENARIO_TIMEOUT_SECS: u64 = 15;
 
 /// The pieces a student can swap in with `student`.
 pub const PIECES: [&str; 6] = ["fork", "exec", "wait", "switch", "cow", "clone"];
@@ -278,7 +285,7 @@ impl Default for BootOptions {
     fn default() -> Self {
         BootOptions {
             cmdline: String::new(),
-            timeout: Duration::from_secs(30).mul_f64(timeout_scale()),
+            timeout: Duration::from_secs(BOOT_TIMEOUT_SECS).mul_f64(timeout_scale()),
             max_output: 1 << 20,
             memory_mib: 256,
             deterministic: true,
@@ -400,7 +407,10 @@ pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
-            format!("cannot start {}: {e} (install the qemu-system-x86 package)", qemu_binary())
+            format!(
+                "cannot start {}: {e} (cargo boot --check shows what this machine lacks; bash .ci/setup installs it)",
+                qemu_binary()
+            )
         })?;
     let (tx, rx) = mpsc::channel();
     let stdout = child.stdout.take().unwrap();

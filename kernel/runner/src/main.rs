@@ -9,6 +9,7 @@
 //!     cargo boot --add ./hello -- hello   put ./hello in the initramfs, as /bin/hello, and run it
 //!     cargo boot --deterministic     count instructions (-icount): every run the same
 //!     cargo boot --bench             time boots, with and without -icount
+//!     cargo boot --check             can this machine run the course? (QEMU, tools, build, boot times)
 
 use clap::Parser;
 use runner::{BootOptions, BuildOptions, Outcome, boot, build, gdb, qemu_args, qemu_binary};
@@ -37,6 +38,9 @@ struct Args {
     /// Time boots with and without -icount and print the medians.
     #[arg(long)]
     bench: bool,
+    /// Check this machine: QEMU's version, the pinned tools, a kernel build, boot times.
+    #[arg(long)]
+    check: bool,
     /// Use your exercises/PIECE instead of the reference (repeat for more).
     #[arg(long, value_name = "PIECE", value_parser = clap::builder::PossibleValuesParser::new(runner::PIECES))]
     student: Vec<String>,
@@ -51,6 +55,9 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
+    if args.check {
+        exit(if runner::machine::check() { 0 } else { 1 });
+    }
     let opts = BuildOptions {
         student: args.student.clone(),
         gdb: args.gdb,
