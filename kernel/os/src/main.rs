@@ -16,6 +16,7 @@ mod pvh;
 mod state;
 mod syscall;
 mod task;
+mod trace;
 mod trap;
 mod x86;
 
@@ -30,6 +31,7 @@ extern "C" fn kmain(start_info: u32) -> ! {
     let options = pvh::Options::parse(info.cmdline());
     let mem = memory::init(&info);
     console::set_nonce(options.nonce);
+    trace::start(options.trace);
     // SAFETY: this is boot, interrupts are off, and it happens once.
     unsafe { x86::init() };
     kprintln!(

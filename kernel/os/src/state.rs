@@ -36,13 +36,16 @@ pub struct Kernel {
     pub timers: Vec<(u64, Pid)>,
     /// Tasks waiting for a byte from the console.
     pub console: WaitQueue,
+    /// What the event trace last reported of each task's state.
+    pub seen: crate::trace::Seen,
 }
 // ANCHOR_END: kernel
 
 /// How fork copies memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Copying {
     /// Every page, at fork: fork's `copy_space`.
+    #[default]
     Eager,
     /// Share the pages read-only and copy one on the first write to it: the
     /// `cow` piece.
@@ -82,6 +85,7 @@ impl Kernel {
             copying,
             timers: Vec::new(),
             console: WaitQueue::new(),
+            seen: Default::default(),
         }
     }
 

@@ -4,7 +4,7 @@
 
 use crate::pieces::{cow, exec, fork, wait};
 use crate::state::{Copying, Cpu, Kernel};
-use crate::{console, initrd, task, x86};
+use crate::{console, initrd, task, trace, x86};
 use alloc::vec::Vec;
 use api::abi::{ProcInfo, SYS_FREE_FRAMES, SYS_PROC_LIST};
 use api::status;
@@ -45,7 +45,7 @@ pub fn dispatch(cpu: &mut Cpu, tf: &TrapFrame) {
         GETPID => Ok(cpu.kernel().task().pid as u64),
         GETPPID => Ok(cpu.kernel().task().ppid as u64),
         CLONE => sys_clone(cpu.kernel(), a0),
-        FORK | VFORK => sys_fork(cpu.kernel()),
+        FORK | VFORK => sys_fork(cpu.kernel(), status::SIGCHLD as u64),
         EXECVE => sys_execve(cpu.kernel(), a0, a1, a2),
         EXIT | EXIT_GROUP => task::exit(cpu, status::exited(a0 as i32)),
         WAIT4 => sys_wait4(cpu, a0 as i32, a1, a2 as i32),
@@ -56,7 +56,9 @@ pub fn dispatch(cpu: &mut Cpu, tf: &TrapFrame) {
     };
     // A fresh borrow: the call may have slept. After a successful execve the
     // frame is the new program's, whose rax starts at 0.
-    cpu.kernel().task().kstack.tf.rax = errno_ret(r);
+    let k = cpu.kernel();
+    trace::syscall(k.current, tf.rax, &r);
+    k.task().kstack.tf.rax = errno_ret(r);
 }
 // ANCHOR_END: dispatch
 
@@ -220,11 +222,11 @@ fn sys_clone(k: &mut Kernel, flags: u64) -> SysResult {
     if flags & !0xff != 0 {
         return Err(Errno::EINVAL);
     }
-    sys_fork(k)
+    sys_fork(k, flags)
 }
 
 // ANCHOR: sys_fork
-fn sys_fork(k: &mut Kernel) -> SysResult {
+fn sys_fork(k: &mut Kernel, flags: u64) -> SysResult {
     let now = k.ticks;
     // Linux's copy_thread(): what the child needs before it may be queued.
     let mut prepare = |child: &mut Proc| {
@@ -232,7 +234,9 @@ fn sys_fork(k: &mut Kernel) -> SysResult {
         task::prepare_first_switch(child);
     };
     let copy = k.copying.copy_space();
+    let free = k.mem.free_frames();
     let child = fork::fork(&mut k.procs, k.mem, &mut k.rq, k.current, copy, &mut prepare)?;
+    trace::fork(k.current, child, flags, free.saturating_sub(k.mem.free_frames()));
     Ok(child as u64)
 }
 // ANCHOR_END: sys_fork
@@ -264,6 +268,7 @@ fn read_strings(k: &mut Kernel, mut va: u64) -> Result<Vec<Vec<u8>>, Errno> {
 fn sys_execve(k: &mut Kernel, path: u64, argv: u64, envp: u64) -> SysResult {
     let (mem, space) = k.user_memory();
     let path = space.read_user_cstr(mem, path, 255)?;
+    trace::exec(k.current, &path);
     let argv = read_strings(k, argv)?;
     let envp = read_strings(k, envp)?;
     let elf = initrd::lookup(&path).ok_or(Errno::ENOENT)?;
@@ -300,6 +305,7 @@ fn sys_wait4(cpu: &mut Cpu, pid: i32, status_va: u64, options: i32) -> SysResult
         let k = cpu.kernel();
         match wait::wait4(&mut k.procs, k.current, pid, options)? {
             wait::Wait::Reaped(child, st) => {
+                trace::reap(child, k.current, st);
                 if status_va != 0 {
                     copy_out(k, status_va, &st.to_le_bytes())?;
                 }

@@ -8,7 +8,7 @@
 use crate::pieces::{exec, switch, wait};
 use crate::pvh::Options;
 use crate::state::{Cpu, Kernel};
-use crate::{boot, initrd, x86};
+use crate::{boot, initrd, trace, x86};
 use alloc::vec::Vec;
 use api::{Pid, Proc, RunQueue, State, TrapFrame, status};
 
@@ -43,6 +43,8 @@ pub fn start_init(k: &mut Kernel, options: &Options) {
     init.kstack.tf = TrapFrame::for_user(image.entry, image.stack_pointer);
     prepare_first_switch(&mut init);
     assert!(k.procs.insert(init).is_ok());
+    trace::fork(IDLE, pid, 0, 0);
+    trace::exec(pid, b"/init");
     k.rq.make_runnable(&mut k.procs, pid);
 }
 
@@ -89,6 +91,7 @@ fn context_switch(cpu: &mut Cpu, prev: Pid, next: Pid) {
             p.saved_sp
         }
     };
+    trace::switch(k, prev, next);
     k.current = next;
     let prev_sp: *mut u64 = match prev {
         IDLE => &raw mut k.idle_sp,
@@ -175,6 +178,7 @@ pub fn exit(cpu: &mut Cpu, wait_status: i32) -> ! {
     // kernel's own: the CPU must never walk tables that are back on the free list.
     // SAFETY: the boot tables map the kernel and are never freed.
     unsafe { x86::write_cr3(boot::kernel_root()) };
+    trace::exit(pid, wait_status);
     wait::exit(&mut k.procs, k.mem, &mut k.rq, pid, wait_status);
     schedule(cpu);
     unreachable!("a zombie was scheduled");
