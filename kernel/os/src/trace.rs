@@ -88,7 +88,7 @@ fn changes(k: &mut Kernel) {
     k.seen.retain(|&pid, _| k.procs.get(pid).is_some());
     for p in k.procs.iter() {
         let (pid, ppid, state) = (p.pid, p.ppid, p.state);
-        let (old, was) = k.seen.insert(pid, (ppid, state)).unwrap_or((ppid, state));
+        let (old, was) = k.seen.insert(pid, (ppid, state)).unwrap_or((ppid, State::Runnable));
         if old != ppid {
             emit("reparent", format_args!(r#""pid":{pid},"old":{old},"new":{ppid}"#));
         }

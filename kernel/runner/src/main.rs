@@ -6,10 +6,13 @@
 //!     cargo boot --student fork      use exercises/fork instead of the solution
 //!     cargo boot --cow -- cow storm  fork copies on write
 //!     cargo boot --deterministic     count instructions (-icount): every run the same
+//!     cargo boot --trace -- zombie   the kernel's events: a timeline, the process tree
+//!                                    over time, and a web page of them
 //!     cargo boot --bench             time boots, with and without -icount
 
 use clap::Parser;
-use runner::{BootOptions, BuildOptions, Outcome, boot, build, qemu_args, qemu_binary};
+use runner::{BootOptions, BuildOptions, Outcome, boot, build, qemu_args, qemu_binary, trace};
+use std::path::{Path, PathBuf};
 use std::process::{Command, exit};
 
 /// Builds the mini-kernel and boots it in QEMU.
@@ -29,6 +32,11 @@ struct Args {
     /// Time boots with and without -icount and print the medians.
     #[arg(long)]
     bench: bool,
+    /// Trace what the kernel does (kernel option trace=on): after the boot,
+    /// print a timeline and the process tree over time, and write a web page
+    /// of them (and the raw events) to target/trace.
+    #[arg(long)]
+    trace: bool,
     /// Use your exercises/PIECE instead of the reference (repeat for more).
     #[arg(long, value_name = "PIECE", value_parser = clap::builder::PossibleValuesParser::new(runner::PIECES))]
     student: Vec<String>,
@@ -44,8 +52,18 @@ fn main() {
         eprintln!("{e}");
         exit(2)
     });
-    let cmdline =
-        format!("cow={} -- {}", if args.cow { "on" } else { "off" }, args.command.join(" "));
+    let cmdline = format!(
+        "cow={}{} -- {}",
+        if args.cow { "on" } else { "off" },
+        if args.trace && args.command.is_empty() { " trace=on" } else { "" },
+        args.command.join(" ")
+    );
+    // The files' name: the command's words, joined by '-' ("orphan-zombie").
+    let name: String = match args.command.join("-") {
+        words if words.is_empty() => "sh".into(),
+        words => words.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect(),
+    };
+    let trace_dir = runner::repo_root().join("target/trace");
     if args.bench {
         return benchmark(&kernel);
     }
@@ -54,6 +72,11 @@ fn main() {
         qemu.args(qemu_args(&kernel, &cmdline, 256)).args(["-serial", "mon:stdio"]);
         if args.deterministic {
             qemu.args(runner::ICOUNT);
+        }
+        let events = trace_dir.join(format!("{name}.jsonl"));
+        if args.trace {
+            std::fs::create_dir_all(&trace_dir).unwrap_or_else(|e| fail(&e.to_string()));
+            qemu.arg("-serial").arg(format!("file:{}", events.display()));
         }
         if args.gdb {
             qemu.args(["-s", "-S"]);
@@ -69,20 +92,53 @@ fn main() {
             eprintln!("cannot start {}: {e}", qemu_binary());
             exit(2)
         });
+        if args.trace {
+            let text = std::fs::read_to_string(&events).unwrap_or_default();
+            show_trace(&trace_dir, &name, &args.command, &text, "(the console was this terminal)");
+        }
         exit(status.code().unwrap_or(1));
     }
-    let opts = BootOptions { cmdline, deterministic: args.deterministic, ..Default::default() };
+    let opts = BootOptions {
+        cmdline,
+        deterministic: args.deterministic,
+        trace: args.trace,
+        ..Default::default()
+    };
     let run = boot(&kernel, &opts).unwrap_or_else(|e| {
         eprintln!("{e}");
         exit(2)
     });
     print!("{}", run.serial);
     eprintln!("[{:?} after {:.2} s]", run.outcome, run.elapsed.as_secs_f64());
+    if args.trace {
+        show_trace(&trace_dir, &name, &args.command, &run.trace, &run.serial);
+    }
     exit(match run.outcome {
         Outcome::Exited(code) => code as i32,
         _ => 1,
     })
 }
+fn fail(why: &str) -> ! {
+    eprintln!("{why}");
+    exit(2)
+}
+
+/// Prints the trace's timeline and tree, and writes its page and raw events
+/// into `dir` as NAME.html and NAME.jsonl.
+fn show_trace(dir: &Path, name: &str, command: &[String], text: &str, serial: &str) {
+    let trace = trace::parse(text, "").unwrap_or_else(|e| fail(&format!("the trace: {e}")));
+    print!("\n{}", trace::text::report(&trace));
+    let html: PathBuf = dir.join(format!("{name}.html"));
+    let title = format!("cargo boot --trace -- {}", command.join(" "));
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(dir.join(format!("{name}.jsonl")), text))
+        .and_then(|()| std::fs::write(&html, trace::html::page(&title, &trace, serial)));
+    match written {
+        Ok(()) => println!("\nThe trace as a web page: {}", html.display()),
+        Err(e) => fail(&format!("{}: {e}", dir.display())),
+    }
+}
+
 /// Boots `echo ready` five times (after one warm-up) free-running and five
 /// times under -icount, alternating so both see the same machine load, and
 /// prints the median times from QEMU's start to init's first line and to the
