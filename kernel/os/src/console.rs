@@ -6,8 +6,8 @@ use alloc::boxed::Box;
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-const COM1: u16 = 0x3f8;
-const COM2: u16 = 0x2f8;
+pub const COM1: u16 = 0x3f8;
+pub const COM2: u16 = 0x2f8;
 const DEBUG_EXIT: u16 = 0xf4;
 
 /// Exit codes the kernel writes; QEMU exits with `(code << 1) | 1`.
@@ -26,12 +26,12 @@ pub fn init() {
     }
 }
 
-pub fn write_bytes(bytes: &[u8]) {
+pub fn write_bytes(port: u16, bytes: &[u8]) {
     for &b in bytes {
         if b == b'\n' {
-            put(COM1, b'\r');
+            put(port, b'\r');
         }
-        put(COM1, b);
+        put(port, b);
     }
 }
 
@@ -54,21 +54,12 @@ pub fn read_byte() -> Option<u8> {
     has_input().then(|| unsafe { inb(COM1) })
 }
 
-pub struct Serial;
+/// A serial port: `Serial(COM1)`, the console, or `Serial(COM2)`, the trace.
+pub struct Serial(pub u16);
 
 impl Write for Serial {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        write_bytes(s.as_bytes());
-        Ok(())
-    }
-}
-
-/// COM2, the event trace's port: bytes go out as they are.
-pub struct Com2;
-
-impl Write for Com2 {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        s.bytes().for_each(|b| put(COM2, b));
+        write_bytes(self.0, s.as_bytes());
         Ok(())
     }
 }
@@ -77,7 +68,7 @@ impl Write for Com2 {
 macro_rules! kprintln {
     ($($arg:tt)*) => {{
         use core::fmt::Write;
-        let _ = writeln!($crate::console::Serial, $($arg)*);
+        let _ = writeln!($crate::console::Serial($crate::console::COM1), $($arg)*);
     }};
 }
 

@@ -31,7 +31,7 @@ extern "C" fn kmain(start_info: u32) -> ! {
     let options = pvh::Options::parse(info.cmdline());
     let mem = memory::init(&info);
     console::set_nonce(options.nonce);
-    trace::start(options.trace);
+    trace::ON.store(options.trace, core::sync::atomic::Ordering::Relaxed);
     // SAFETY: this is boot, interrupts are off, and it happens once.
     unsafe { x86::init() };
     kprintln!(

@@ -94,7 +94,7 @@ unsafe impl Memory for PhysMem {
         self.free -= 1;
         self.refs[Self::index(frame)] = 1;
         self.fill(frame, 0..PAGE_SIZE, 0);
-        crate::trace::frame(frame, true);
+        crate::event!("alloc", frame = frame.0);
         Some(frame)
     }
 
@@ -111,7 +111,7 @@ unsafe impl Memory for PhysMem {
         let left = *r as u32;
         if left == 0 {
             self.release(frame);
-            crate::trace::frame(frame, false);
+            crate::event!("free", frame = frame.0);
         }
         left
     }

