@@ -106,6 +106,8 @@ fn bugs_only_the_trace_shows_fail_their_trace_property() {
         );
         assert_eq!(item["passed"], false, "{}: the bug went unseen", m.name);
         assert!(detail.contains(&want), "{}: want {want:?} in:\n{detail}", m.name);
+        let why = detail.lines().skip_while(|l| !l.contains(&want)).nth(1).unwrap_or_default();
+        println!("planted: {} ({}): {why}", m.name, m.piece);
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
