@@ -118,6 +118,7 @@ fn main() {
         _ => 1,
     })
 }
+
 fn fail(why: &str) -> ! {
     eprintln!("{why}");
     exit(2)
@@ -139,46 +140,54 @@ fn show_trace(dir: &Path, name: &str, command: &[String], text: &str, serial: &s
     }
 }
 
-/// Boots `echo ready` five times (after one warm-up) free-running and five
-/// times under -icount, alternating so both see the same machine load, and
-/// prints the median times from QEMU's start to init's first line and to the
-/// clean exit.
+/// Boots `echo ready`, then a busier run (`forkexec`, whose trace has
+/// hundreds of events), five times each (after one warm-up) in three ways:
+/// free-running, under -icount, and under -icount with the event trace on.
+/// The ways alternate so all see the same machine load. Prints the median
+/// times from QEMU's start to init's first line and to the clean exit.
 fn benchmark(kernel: &std::path::Path) {
     const BOOTS: usize = 5;
-    // [free-running, -icount] × [to init's first line, to exit]
-    let mut times = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
-    for i in 0..=BOOTS {
-        for (mode, deterministic) in [false, true].into_iter().enumerate() {
-            let opts = BootOptions { deterministic, ..BootOptions::command("echo ready") };
-            let run = boot(kernel, &opts).unwrap_or_else(|e| {
-                eprintln!("{e}");
-                exit(2)
-            });
-            assert_eq!(run.outcome, Outcome::Exited(0), "boot failed:\n{}", run.serial);
-            let first = run.time_of("init: started").expect("init printed nothing");
-            if i > 0 {
-                times[mode][0].push(first.as_secs_f64());
-                times[mode][1].push(run.elapsed.as_secs_f64());
+    let icount = format!("{} {}", runner::ICOUNT[0], runner::ICOUNT[1]);
+    let trace = format!("{icount}, trace=on");
+    let ways = [("free-running", false, false), (&*icount, true, false), (&*trace, true, true)];
+    println!("boots: {BOOTS} of each  (QEMU under TCG, after one warm-up; median (min, max))");
+    for command in ["echo ready", "forkexec"] {
+        // [way] × [to init's first line, to exit]
+        let mut times = vec![[Vec::new(), Vec::new()]; ways.len()];
+        for i in 0..=BOOTS {
+            for (way, &(_, deterministic, trace)) in ways.iter().enumerate() {
+                let opts = BootOptions { deterministic, trace, ..BootOptions::command(command) };
+                let run = boot(kernel, &opts).unwrap_or_else(|e| fail(&e));
+                assert_eq!(run.outcome, Outcome::Exited(0), "boot failed:\n{}", run.serial);
+                let first = run.time_of("init: started").expect("init printed nothing");
+                if i > 0 {
+                    times[way][0].push(first.as_secs_f64());
+                    times[way][1].push(run.elapsed.as_secs_f64());
+                }
             }
         }
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    println!("boots: {BOOTS} of each  (QEMU under TCG, after one warm-up; median (min, max))");
-    let mut medians = [0.0; 2];
-    for (mode, name) in ["free-running", &format!("{} {}", runner::ICOUNT[0], runner::ICOUNT[1])]
-        .into_iter()
-        .enumerate()
-    {
-        let [first, total] = &mut times[mode];
-        medians[mode] = median(total);
-        println!("{name}:");
-        for (what, v) in [("init's first line", first), ("clean exit", total)] {
-            let m = median(v);
-            println!("  QEMU start -> {what:<17}  {m:.3} s  ({:.3}, {:.3})", v[0], v[v.len() - 1]);
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let mut medians = vec![0.0; ways.len()];
+        for (way, (name, ..)) in ways.iter().enumerate() {
+            let [first, total] = &mut times[way];
+            medians[way] = median(total);
+            println!("`{command}`, {name}:");
+            for (what, v) in [("init's first line", first), ("clean exit", total)] {
+                let m = median(v);
+                println!(
+                    "  QEMU start -> {what:<17}  {m:.3} s  ({:.3}, {:.3})",
+                    v[0],
+                    v[v.len() - 1]
+                );
+            }
         }
+        println!(
+            "`{command}`: boot-to-exit medians: -icount {:.2}x free-running; the trace on {:.2}x -icount alone",
+            medians[1] / medians[0],
+            medians[2] / medians[1]
+        );
     }
-    println!("-icount costs {:.2}x the free-running boot-to-exit median", medians[1] / medians[0]);
 }
