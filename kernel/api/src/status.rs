@@ -3,7 +3,6 @@
 
 pub const SIGKILL: i32 = 9;
 pub const SIGSEGV: i32 = 11;
-pub const SIGCHLD: i32 = 17;
 
 /// `exit(code)`: the low byte of the code, in bits 8..16.
 pub fn exited(code: i32) -> i32 {

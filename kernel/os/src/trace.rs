@@ -1,7 +1,6 @@
-//! The event trace (`trace=on`): what the process lifecycle does, one JSON
-//! line per event on COM2, never the console, read back by the runner
-//! (kernel/runner/src/trace). The hooks sit in the glue around the pieces,
-//! never inside one. With the trace off, a hook costs one branch.
+//! The event trace (`trace=on`): one JSON line per event on COM2, never the
+//! console, for kernel/runner/src/trace. The hooks sit in the glue around
+//! the pieces, never inside one. With the trace off, a hook is one branch.
 
 use crate::console::{COM2, Serial, nonce};
 use crate::state::{Cpu, Kernel};

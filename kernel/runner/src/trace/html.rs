@@ -144,7 +144,7 @@ fn chart(trace: &Trace) -> String {
             escape(&label)
         );
         let gone = task.reaped.map(|_| reap_index(trace, pid));
-        for (k, &(i, state)) in task.states.iter().enumerate() {
+        for (k, &(i, state)) in task.states.iter().enumerate().filter(|(_, s)| s.1 != State::Dead) {
             let until = task.states.get(k + 1).map(|s| pos[s.0]);
             let until = until.or(gone.map(|g| pos[g])).unwrap_or(end);
             let tip = format!("{label}: {state:?} from tick {}", trace.events[i].t);

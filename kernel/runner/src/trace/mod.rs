@@ -52,6 +52,9 @@ pub enum State {
     Runnable,
     Sleeping,
     Zombie,
+    /// An ended thread (the kernel frees it soon), or a leader whose
+    /// threads still run.
+    Dead,
 }
 
 /// One event, as the kernel reports it.

@@ -162,6 +162,7 @@ pub fn columns(trace: &Trace, task: &Task, ticks_per_column: u64) -> Vec<char> {
                 Some(State::Runnable) => 'r',
                 Some(State::Sleeping) => 'S',
                 Some(State::Zombie) => 'Z',
+                Some(State::Dead) => ' ',
                 None => ' ',
             }
         })
