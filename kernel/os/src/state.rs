@@ -40,8 +40,8 @@ pub struct Kernel {
     pub futexes: Futexes,
     /// Where the kernel thread `kzerod` sleeps until idle has work for it.
     pub zeroing: WaitQueue,
-    /// What the event trace last reported of each task's state.
-    pub seen: crate::trace::Seen,
+    /// Each task's parent and state, as the event trace last reported them.
+    pub seen: alloc::collections::BTreeMap<Pid, (Pid, api::State)>,
 }
 // ANCHOR_END: kernel
 

@@ -236,6 +236,7 @@ pub fn start_kzerod(k: &mut Kernel) {
     // stack, unused until it runs.
     p.saved_sp = unsafe { switch::init_stack(p.kstack.top(), kzerod as *const () as usize) };
     assert!(k.procs.insert(p).is_ok());
+    crate::event!("fork", parent = IDLE, child = pid, flags = 0, frames = 0, name = "kzerod");
     k.rq.make_runnable(&mut k.procs, pid);
 }
 

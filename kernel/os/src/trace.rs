@@ -4,7 +4,7 @@
 
 use crate::console::{COM2, Serial, nonce};
 use crate::state::{Cpu, Kernel};
-use alloc::{collections::BTreeMap, format};
+use alloc::format;
 use api::{AddressSpace, Errno, Memory, PAGE_SIZE, Pid, State};
 use core::fmt::{Arguments, Write};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -12,9 +12,6 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 pub static ON: AtomicBool = AtomicBool::new(false);
 /// `Kernel::ticks`, for memory.rs, which has no `Kernel`: see [`changes`].
 static TICK: AtomicU64 = AtomicU64::new(0);
-
-/// Each task's parent and state, as the trace last reported them.
-pub type Seen = BTreeMap<Pid, (Pid, State)>;
 
 /// `event!("exit", pid = 3, status = 0)` writes the line
 /// `{"nonce":"…","t":TICK,"ev":"exit","pid":3,"status":0}` if the trace is on.

@@ -68,6 +68,9 @@ pub enum Event {
         child: Pid,
         flags: u64,
         frames: u64,
+        /// A kernel thread's name; a forked task takes its parent's.
+        #[serde(default)]
+        name: Option<String>,
     },
     /// An execve begins. `errno` is not in the line: [`parse`] takes it from
     /// the error event that follows a failed execve (0 when it succeeded).
@@ -237,8 +240,9 @@ impl Trace {
         let mut tasks: BTreeMap<Pid, Task> = BTreeMap::new();
         for (i, Timed { t, event }) in self.events.iter().enumerate() {
             match event {
-                Event::Fork { parent, child, .. } => {
-                    let name = tasks.get(parent).map_or("idle", |p| &p.name).to_string();
+                Event::Fork { parent, child, name, .. } => {
+                    let inherited = tasks.get(parent).map_or("idle", |p| &p.name).to_string();
+                    let name = name.clone().unwrap_or(inherited);
                     let task = Task {
                         pid: *child,
                         parent: *parent,
@@ -310,7 +314,10 @@ mod tests {
         let first = trace.events.iter().find(|e| !matches!(e.event, Event::Alloc { .. }));
         assert_eq!(
             first,
-            Some(&Timed { t: 0, event: Event::Fork { parent: 0, child: 1, flags: 0, frames: 0 } })
+            Some(&Timed {
+                t: 0,
+                event: Event::Fork { parent: 0, child: 1, flags: 0, frames: 0, name: None }
+            })
         );
         assert!(parse(ZOMBIE, "abd").unwrap_err().contains("not this boot's nonce"));
         assert!(parse("{\"nonce\":\"abc\"}\n", "abc").is_err(), "a line without an event");

@@ -31,6 +31,18 @@ pub fn timeline(trace: &Trace, tasks: &BTreeMap<Pid, Task>) -> String {
         let mut line = match e.event {
             Event::Alloc { .. } | Event::Free { .. } | Event::State { .. } => continue,
             Event::Error { nr: 59, .. } => continue,
+            Event::Switch { .. } => {
+                let run =
+                    events[i - 1..].iter().take_while(|x| x.t == e.t && is_switching(&x.event));
+                let run: Vec<&Timed> = run.collect();
+                match switches(tasks, &run) {
+                    Some(line) => {
+                        i += run.len() - 1;
+                        line
+                    }
+                    None => describe(tasks, e),
+                }
+            }
             Event::Cow { pid, .. } => {
                 let run = events[i - 1..]
                     .iter()
@@ -56,6 +68,34 @@ pub fn timeline(trace: &Trace, tasks: &BTreeMap<Pid, Task>) -> String {
         let _ = writeln!(out, "{tick:>4}  {line}");
     }
     out
+}
+
+fn is_switching(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Switch { .. } | Event::State { .. } | Event::Alloc { .. } | Event::Free { .. }
+    )
+}
+
+/// Three or more switches in a row (idle and kzerod taking turns) as one
+/// line; `None` for fewer.
+fn switches(tasks: &BTreeMap<Pid, Task>, run: &[&Timed]) -> Option<String> {
+    let hops: Vec<(Pid, Pid)> = run
+        .iter()
+        .filter_map(|x| match x.event {
+            Event::Switch { from, to } => Some((from, to)),
+            _ => None,
+        })
+        .collect();
+    if hops.len() < 3 {
+        return None;
+    }
+    let mut who: Vec<Pid> = hops.iter().flat_map(|&(from, to)| [from, to]).collect();
+    who.sort();
+    who.dedup();
+    let who: Vec<String> = who.iter().map(|&p| Trace::label(tasks, p)).collect();
+    let last = Trace::label(tasks, hops[hops.len() - 1].1);
+    Some(format!("{} switches between {}, ending on {last}", hops.len(), who.join(", ")))
 }
 
 fn is_fault_or_frame_of(event: &Event, pid: Pid) -> bool {
@@ -105,8 +145,9 @@ fn frames_after(events: &[Timed]) -> String {
 pub fn describe(tasks: &BTreeMap<Pid, Task>, e: &Timed) -> String {
     let who = |pid| Trace::label(tasks, pid);
     match &e.event {
-        Event::Fork { parent, child, flags, frames } => {
+        Event::Fork { parent, child, flags, frames, name } => {
             let how = match flags {
+                _ if name.is_some() => " (a kernel thread)".into(),
                 17 => String::new(),
                 0 if *parent == IDLE => " (the first process)".into(),
                 f => format!(" (clone flags {f:#x})"),
