@@ -13,15 +13,19 @@ fn kernel() -> &'static PathBuf {
     KERNEL.get_or_init(|| build(&BuildOptions::default()).unwrap_or_else(|e| panic!("{e}")))
 }
 
-fn traced(options: &str, command: &str) -> (Run, Trace) {
+/// Boots `command` with the trace on; `nonce` is the boot's, "" for none.
+fn traced(nonce: &str, options: &str, command: &str) -> (Run, Trace) {
     let opts = BootOptions {
-        cmdline: format!("nonce={NONCE} {options} -- {command}"),
+        cmdline: match nonce {
+            "" => format!("{options} -- {command}"),
+            _ => format!("nonce={nonce} {options} -- {command}"),
+        },
         trace: true,
         ..Default::default()
     };
     let run = boot(kernel(), &opts).expect("QEMU did not start");
     assert_eq!(run.outcome, Outcome::Exited(0), "`{command}` did not end cleanly:\n{}", run.serial);
-    let trace = trace::parse(&run.trace, NONCE).unwrap_or_else(|e| panic!("{e}"));
+    let trace = trace::parse(&run.trace, nonce).unwrap_or_else(|e| panic!("{e}"));
     (run, trace)
 }
 
@@ -29,7 +33,8 @@ fn traced(options: &str, command: &str) -> (Run, Trace) {
 /// from its exit until its parent's wait4, which the trace shows to the tick.
 #[test]
 fn the_zombie_s_timeline_is_the_book_s() {
-    let (run, trace) = traced("", "zombie");
+    // The command line `cargo boot --deterministic --trace -- zombie` gives.
+    let (run, trace) = traced("", "cow=off", "zombie");
     assert!(!run.serial.contains("\"ev\""), "the trace reached the console:\n{}", run.serial);
     let tasks = trace.tasks();
     let zombie = tasks.values().find(|t| t.exited.is_some_and(|(_, s)| s == 7 << 8)).unwrap();
@@ -48,7 +53,7 @@ fn the_zombie_s_timeline_is_the_book_s() {
 /// task's states as bars in their colours, the zombie's red among them.
 #[test]
 fn the_web_page_is_self_contained_and_draws_every_task() {
-    let (run, trace) = traced("", "zombie");
+    let (run, trace) = traced(NONCE, "", "zombie");
     let page = trace::html::page("cargo boot --trace -- zombie", &trace, &transcript(&run));
     for outside in ["<script", "src=", "href=", "@import", "url("] {
         assert!(!page.contains(outside), "the page reaches outside: {outside}");
@@ -70,7 +75,7 @@ fn the_web_page_is_self_contained_and_draws_every_task() {
 /// leak failing).
 #[test]
 fn fifty_fork_exit_cycles_give_back_every_frame() {
-    let (run, trace) = traced("cow=on", "cow leak 50");
+    let (run, trace) = traced(NONCE, "cow=on", "cow leak 50");
     assert!(run.serial.contains("free frames before and after match"), "{}", run.serial);
     assert_eq!(trace::Property::NoFrameLeaked.check(&trace), Ok(()));
     let forks = trace.events.iter().filter(|e| matches!(e.event, Event::Fork { .. })).count();
