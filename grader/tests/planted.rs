@@ -22,11 +22,11 @@ struct Mutant {
 
 const MUTANTS: [Mutant; 5] = [
     Mutant {
-        name: "exit-frees-no-memory",
-        piece: "wait",
-        line: "        space.destroy(mem);",
+        name: "copy-keeps-the-old-frame",
+        piece: "cow",
+        line: "        mem.decref(frame);",
         replacement: "",
-        scenario: "a_zombie_stays_until_its_parent_waits",
+        scenario: "the_worked_example_runs_unchanged_with_copy_on_write",
         property: "no frame leaked over the run",
     },
     Mutant {

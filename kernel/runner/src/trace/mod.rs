@@ -45,16 +45,20 @@ const SYSCALLS: [(u64, &str); 18] = [
 ];
 const EXECVE: u64 = 59;
 
-/// A task's state, as `api::State` names it: `ps` shows the first two as R.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-pub enum State {
-    Running,
-    Runnable,
-    Sleeping,
-    Zombie,
-    /// An ended thread (the kernel frees it soon), or a leader whose
-    /// threads still run.
-    Dead,
+/// A task's state, as the kernel's `api::State` names it in the trace.
+pub use api::State;
+
+/// Every state, busiest first: a chart cell shows the busiest of its tick.
+pub const STATES: [State; 5] =
+    [State::Running, State::Runnable, State::Sleeping, State::Zombie, State::Dead];
+
+/// A state from its name in the trace, as `{:?}` writes it.
+fn state<'de, D: serde::Deserializer<'de>>(d: D) -> Result<State, D::Error> {
+    let name = String::deserialize(d)?;
+    STATES
+        .into_iter()
+        .find(|s| format!("{s:?}") == name)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown state {name:?}")))
 }
 
 /// One event, as the kernel reports it.
@@ -107,7 +111,9 @@ pub enum Event {
     },
     State {
         pid: Pid,
+        #[serde(deserialize_with = "state")]
         from: State,
+        #[serde(deserialize_with = "state")]
         to: State,
     },
     /// A context switch.

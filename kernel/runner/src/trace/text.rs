@@ -197,7 +197,11 @@ pub fn columns(trace: &Trace, task: &Task, ticks_per_column: u64) -> Vec<char> {
             }
             let at_start = task.states.iter().rev().find(|(i, _)| tick_of(*i) < from);
             let during = task.states.iter().filter(|(i, _)| (from..to).contains(&tick_of(*i)));
-            let busiest = at_start.into_iter().chain(during).map(|(_, s)| *s).min();
+            let busiest = at_start
+                .into_iter()
+                .chain(during)
+                .map(|(_, s)| *s)
+                .min_by_key(|s| super::STATES.iter().position(|x| x == s));
             match busiest {
                 Some(State::Running) => 'R',
                 Some(State::Runnable) => 'r',
