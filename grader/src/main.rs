@@ -12,6 +12,7 @@ mod report;
 mod rubric;
 mod sandbox;
 mod scenario;
+mod shard;
 mod tree;
 mod verdict;
 mod watch;
@@ -42,14 +43,17 @@ struct Args {
     #[arg(long, value_name = "X", value_parser = positive, global = true)]
     timeout_scale: Option<f64>,
     /// Also write every score as JSON ("-" for stdout).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     json: Option<String>,
     /// Also write every score as JUnit XML ("-" for stdout).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     junit: Option<String>,
     /// Where --class writes its CSV [default: grades.csv].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     csv: Option<PathBuf>,
+    /// With --class: grade only the I-th of N slices (join them with `merge`).
+    #[arg(long, value_name = "I/N", requires = "class", conflicts_with_all = ["solutions", "student"])]
+    shard: Option<shard::Shard>,
     /// Run the tests without the sandbox, with your own privileges.
     #[arg(long)]
     no_sandbox: bool,
@@ -76,6 +80,12 @@ enum Command {
     Check,
     /// Print the GitHub Classroom autograding config.
     Classroom,
+    /// Join the --json reports of a class's shards into one class's results.
+    Merge {
+        /// Every shard's JSON report.
+        #[arg(required = true, value_name = "JSON")]
+        reports: Vec<PathBuf>,
+    },
     /// Rerun a piece's checks on every save, with progress and hints.
     Watch(watch::WatchArgs),
     /// Print the progress of every piece.
@@ -90,6 +100,7 @@ enum Mode {
     Class(PathBuf),
     Check,
     Classroom,
+    Merge(Vec<PathBuf>),
 }
 
 impl Args {
@@ -97,6 +108,7 @@ impl Args {
         match (&self.command, &self.source) {
             (Some(Command::Check), _) => Mode::Check,
             (Some(Command::Classroom), _) => Mode::Classroom,
+            (Some(Command::Merge { reports }), _) => Mode::Merge(reports.clone()),
             (Some(Command::Watch(_) | Command::Progress(_)), _) => unreachable!("run by main"),
             (None, s) if s.solutions => Mode::Solutions,
             (None, Source { student: Some(p), .. }) => Mode::Student(p.clone()),
@@ -128,6 +140,9 @@ fn main() {
         print!("{}", classroom(&rubrics));
         return;
     }
+    if let Mode::Merge(reports) = &mode {
+        finish(&args, &shard::merge(reports).unwrap_or_else(|e| fail(&e)), true, None);
+    }
     if !args.pieces.is_empty() {
         if let Some(p) = args.pieces.iter().find(|p| !rubrics.iter().any(|r| &r.piece == *p)) {
             let known: Vec<&str> = rubrics.iter().map(|r| r.piece.as_str()).collect();
@@ -142,20 +157,19 @@ fn main() {
     } else {
         (args.timeout_scale.unwrap_or(1.0), "host tests only")
     };
-    let human_to_stderr = args.json.as_deref() == Some("-") || args.junit.as_deref() == Some("-");
-    let say = |s: &str| if human_to_stderr { eprint!("{s}") } else { print!("{s}") };
     let limit = |base: u64| limits::seconds(std::time::Duration::from_secs(base).mul_f64(scale));
-    say(&format!(
+    args.say(&format!(
         "timeout scale {scale:.2} ({how}): host tests {} s, boots {} s by default\n",
         limit(rubric::DEFAULT_TEST_TIMEOUT),
         limit(scenario::BOOT_TIMEOUT)
     ));
     let tree = Tree::new(&pristine);
-    say(&format!("sandbox: {}\n\n", choose_sandbox(&args, &mode, &tree)));
+    args.say(&format!("sandbox: {}\n\n", choose_sandbox(&args, &mode, &tree)));
     let mut grader = Grader::new(tree, rubrics, scale);
     let grade = |g: &mut Grader, name: &str, origin: Origin, k: Kernels| {
         g.grade(name, &origin, k).unwrap_or_else(|e| fail(&e))
     };
+    let mut slice = None;
     let subs: Vec<Submission> = match &mode {
         Mode::Tree => vec![grade(
             &mut grader,
@@ -180,38 +194,61 @@ fn main() {
                 Kernels::PerPiece,
             )]
         }
-        Mode::Class(dir) => class_members(dir)
-            .into_iter()
-            .map(|p| grade(&mut grader, &student_name(&p), Origin::Checkout(p), Kernels::PerPiece))
-            .collect(),
+        Mode::Class(dir) => {
+            let members;
+            (members, slice) = shard::select(class_members(dir), args.shard);
+            members
+                .into_iter()
+                .map(|p| {
+                    grade(&mut grader, &student_name(&p), Origin::Checkout(p), Kernels::PerPiece)
+                })
+                .collect()
+        }
         Mode::Check => {
             let stubs =
                 grade(&mut grader, "stubs", Origin::Checkout(pristine.clone()), Kernels::PerPiece);
             let solutions = grade(&mut grader, "solutions", Origin::Solutions, Kernels::Shared);
             let (text, ok) = check_report(&stubs, &solutions);
-            say(&text);
+            args.say(&text);
             exit(if ok { 0 } else { 1 })
         }
-        Mode::Classroom => unreachable!("handled above"),
+        Mode::Classroom | Mode::Merge(_) => unreachable!("handled above"),
     };
-    for s in &subs {
-        if subs.len() > 1 {
-            say(&format!("==== {}\n", s.student));
+    finish(&args, &subs, matches!(mode, Mode::Class(_)), slice.as_ref())
+}
+
+impl Args {
+    /// Prints for people: on stderr when a report goes to stdout.
+    fn say(&self, s: &str) {
+        if self.json.as_deref() == Some("-") || self.junit.as_deref() == Some("-") {
+            eprint!("{s}")
+        } else {
+            print!("{s}")
         }
-        say(&report::submission(s));
-        say("\n");
     }
-    if let Mode::Class(_) = mode {
-        say(&report::class_table(&subs));
+}
+
+/// Reports every submission, writes the files asked for, and exits with the
+/// status the whole grading earned.
+fn finish(args: &Args, subs: &[Submission], class: bool, slice: Option<&shard::Slice>) -> ! {
+    for s in subs {
+        if subs.len() > 1 {
+            args.say(&format!("==== {}\n", s.student));
+        }
+        args.say(&report::submission(s));
+        args.say("\n");
+    }
+    if class {
+        args.say(&report::class_table(subs));
         let csv = args.csv.clone().unwrap_or_else(|| "grades.csv".into());
-        write_out(&csv.to_string_lossy(), &report::class_csv(&subs));
-        say(&format!("wrote {}\n", csv.display()));
+        write_out(&csv.to_string_lossy(), &report::class_csv(subs));
+        args.say(&format!("wrote {}\n", csv.display()));
     }
     if let Some(f) = &args.json {
-        write_out(f, &report::json(&subs));
+        write_out(f, &shard::json(subs, slice));
     }
     if let Some(f) = &args.junit {
-        write_out(f, &report::junit(&subs));
+        write_out(f, &report::junit(subs));
     }
     exit(if subs.iter().any(|s| !s.errors.is_empty()) {
         2
@@ -239,7 +276,8 @@ fn choose_sandbox(args: &Args, mode: &Mode, tree: &Tree) -> String {
             }
             Err(e) if matches!(mode, Mode::Student(_) | Mode::Class(_)) => fail(&format!(
                 "no sandbox: {e}. Refusing to run other people's code without one: \
-                 run bash .ci/setup, or pass --no-sandbox"
+                 cargo boot --check shows what this machine lacks and bash .ci/setup \
+                 installs it; or pass --no-sandbox"
             )),
             Err(e) => (None, format!("UNAVAILABLE, tests run with your privileges: {e}")),
         }
@@ -372,6 +410,16 @@ mod tests {
             |s: &str| Args::try_parse_from(["cargo grade"].into_iter().chain(s.split_whitespace()));
         assert!(bad("--solutions --student /s").is_err(), "one source only");
         assert!(bad("--timeout-scale -1").is_err());
+        let a = args("--class /c --shard 2/3 --json s.json");
+        assert_eq!(a.shard, Some(shard::Shard { index: 2, count: 3 }));
+        assert_eq!(a.mode(), Mode::Class("/c".into()));
+        let m = args("merge a.json b.json --csv g.csv --junit g.xml");
+        assert_eq!(m.mode(), Mode::Merge(vec!["a.json".into(), "b.json".into()]));
+        assert_eq!(m.csv, Some("g.csv".into()));
+        assert!(bad("--shard 1/2").is_err(), "a shard of no class");
+        assert!(bad("--student /s --shard 1/2").is_err(), "a shard of one student");
+        assert!(bad("--class /c --shard 3/2").is_err());
+        assert!(bad("merge").is_err(), "nothing to merge");
     }
 
     #[test]

@@ -401,8 +401,9 @@ mod tests {
     fn sandbox() -> &'static Sandbox {
         static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
         SANDBOX.get_or_init(|| {
-            Sandbox::new(&[&host_dirs()])
-                .unwrap_or_else(|e| panic!("{e} (bash .ci/setup installs it)"))
+            Sandbox::new(&[&host_dirs()]).unwrap_or_else(|e| {
+                panic!("{e} (cargo boot --check shows what is missing; bash .ci/setup installs it)")
+            })
         })
     }
 

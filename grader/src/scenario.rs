@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Seconds a boot may take before scaling; a clean boot takes one or two.
-pub const BOOT_TIMEOUT: u64 = 15;
+pub const BOOT_TIMEOUT: u64 = runner::SCENARIO_TIMEOUT_SECS;
 /// A scenario's transcript is a few KiB. Every byte out of the serial port
 /// costs QEMU two port accesses and a write to its pipe (more under
 /// -icount): on a host ten times oversubscribed 256 KiB took longer than a
@@ -47,7 +47,11 @@ pub fn build_kernel(
     let elf = runner::build(&opts)?;
     let keep = tree.kernel_target.join("images").join(copy_as);
     std::fs::create_dir_all(keep.parent().unwrap()).map_err(|e| e.to_string())?;
-    std::fs::copy(&elf, &keep).map_err(|e| format!("{}: {e}", keep.display()))?;
+    for (from, to) in
+        [(elf.clone(), keep.clone()), (runner::initramfs_of(&elf), runner::initramfs_of(&keep))]
+    {
+        std::fs::copy(&from, &to).map_err(|e| format!("{}: {e}", to.display()))?;
+    }
     Ok(keep)
 }
 

@@ -1,6 +1,8 @@
 //! The book's quizzes: one mdbook-quiz TOML file per chapter, under
-//! `book/quizzes/<part>/<chapter>.toml`, included at the end of the chapter
-//! with `{{#quiz ../../quizzes/<part>/<chapter>.toml}}`.
+//! `book/quizzes/<part>/<chapter>.toml`, included with
+//! `{{#quiz ../../quizzes/<part>/<chapter>.toml}}`: at the end of a chapter
+//! of Parts I and II, before the exercise of a Part III chapter, and before
+//! "Your task" in a lab.
 //!
 //! A question whose answer is a program's output says which program, in a
 //! `program` table that mdbook-quiz ignores:

@@ -115,7 +115,7 @@ fn part(heading: &str, title: &str) -> Vec<String> {
 }
 
 #[test]
-fn every_chapter_of_parts_one_and_two_ends_with_a_quiz_and_each_exercise_has_one_first() {
+fn every_chapter_of_parts_one_and_two_ends_with_a_quiz_and_each_exercise_and_lab_has_one_first() {
     let includes = includes();
     let src = root().join("book/src");
     let count = |quiz: &str| load(&root(), Path::new(quiz)).unwrap().questions.len();
@@ -137,13 +137,34 @@ fn every_chapter_of_parts_one_and_two_ends_with_a_quiz_and_each_exercise_has_one
         let text = std::fs::read_to_string(src.join(&chapter)).unwrap();
         // The exercise starts with the stub ("The code you start from"), or
         // with its first part.
-        let code_at = ["## The code you start from", "## Part 1"]
-            .iter()
-            .filter_map(|m| text.find(m))
-            .min()
-            .unwrap_or_else(|| panic!("{chapter}: where does the exercise start?"));
+        let code_at =
+            ["## The code you start from", "## Part 1"].iter().filter_map(|m| text.find(m)).min();
         let quiz_at = text.find("{{#quiz ").unwrap();
-        assert!(quiz_at < code_at, "{chapter}: the quiz comes before the exercise starts");
+        match code_at {
+            Some(code_at) => {
+                assert!(quiz_at < code_at, "{chapter}: the quiz comes before the exercise starts")
+            }
+            // A chapter that is no exercise ends with its quiz, as in Parts I and II.
+            None => {
+                let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
+                assert!(
+                    last.starts_with("{{#quiz "),
+                    "{chapter}: no exercise, so the quiz comes last"
+                );
+            }
+        }
+        total += n;
+    }
+    for chapter in part("# Linux labs", "[Lab: ") {
+        let quiz = includes.get(&chapter).unwrap_or_else(|| panic!("{chapter} has no quiz"));
+        let n = count(quiz);
+        assert!((3..=4).contains(&n), "{chapter}: {n} questions, want 3 or 4");
+        let text = std::fs::read_to_string(src.join(&chapter)).unwrap();
+        let task_at = text
+            .find("\n## Your task\n")
+            .unwrap_or_else(|| panic!("{chapter}: where does the task start?"));
+        let quiz_at = text.find("{{#quiz ").unwrap();
+        assert!(quiz_at < task_at, "{chapter}: the quiz comes before the task");
         total += n;
     }
     assert!(total >= 60, "{total} questions in the book, want 60 or more");

@@ -210,8 +210,8 @@ fn session(name: &str, compare: Compare, commands: &[&str]) {
         assert!(
             found,
             "`{tool}` is missing: the book's Linux sessions need strace, procps, psmisc, \
-             util-linux, python3 and binutils (apt-get install strace procps psmisc util-linux \
-             python3 binutils)"
+             util-linux, python3 and binutils: cargo boot --check shows what is missing, and \
+             bash .ci/setup installs it"
         );
     }
     let scratch = Scratch::new(name);

@@ -36,6 +36,8 @@ impl Flags {
     pub const HUGE: Flags = Flags(1 << 7);
     /// Bit 9 is free for the OS to use; we mark copy-on-write pages with it.
     pub const COW: Flags = Flags(1 << 9);
+    /// Bit 10, ours too: PROT_NONE. The entry lacks `USER`: every user access faults.
+    pub const NO_ACCESS: Flags = Flags(1 << 10);
     pub const NO_EXECUTE: Flags = Flags(1 << 63);
 
     pub const fn empty() -> Flags {
@@ -84,7 +86,8 @@ const TABLE: u64 = Flags::PRESENT.0 | Flags::WRITABLE.0 | Flags::USER.0;
 
 /// A leaf entry: a user page, present, with these permissions.
 fn leaf(frame: Frame, flags: Flags) -> u64 {
-    frame.0 | flags.union(Flags::PRESENT).union(Flags::USER).0
+    let user = if flags.contains(Flags::NO_ACCESS) { Flags::empty() } else { Flags::USER };
+    frame.0 | flags.union(Flags::PRESENT).union(user).0
 }
 
 /// What `AddressSpace::each_chunk` calls for each piece of a user copy: with
@@ -260,7 +263,8 @@ impl AddressSpace {
             for i in 0..count {
                 let e = mem.read_u64(table, i);
                 let huge = e & Flags::HUGE.0 != 0;
-                if !present(e) || e & Flags::USER.0 == 0 || (huge && level > 0) {
+                // Every leaf of the user half is a user page, PROT_NONE ones included.
+                if !present(e) || (e & Flags::USER.0 == 0 || huge) && level > 0 {
                     continue;
                 }
                 let va = base | ((i as u64) << (12 + 9 * level));
@@ -365,7 +369,7 @@ impl AddressSpace {
         for pass in [false, true] {
             for (at, page, off, n) in chunks(va, len) {
                 let (frame, flags) = self.translate(mem, page).ok_or(Errno::EFAULT)?;
-                if !flags.contains(need) {
+                if !flags.contains(need.union(Flags::USER)) {
                     return Err(Errno::EFAULT);
                 }
                 if pass {

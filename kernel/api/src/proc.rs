@@ -184,6 +184,11 @@ pub struct Proc {
     /// Open files, by file descriptor from 3 on: 0, 1 and 2 are the console
     /// (Linux: `files`).
     pub files: Vec<Option<OpenFile>>,
+    /// The heap, `mm->start_brk..mm->brk` in Linux: the leader's is the process's.
+    pub heap: core::ops::Range<u64>,
+    /// Blocked signals and actions (`rt_sigprocmask`, `rt_sigaction`): no signal is delivered yet.
+    pub sigmask: u64,
+    pub sigactions: [[u8; 32]; 64],
 }
 // ANCHOR_END: proc
 
@@ -216,6 +221,9 @@ impl Proc {
             vfork_done: None,
             fs_base: 0,
             files: Vec::new(),
+            heap: 0..0,
+            sigmask: 0,
+            sigactions: [[0; 32]; 64],
         }
     }
 }

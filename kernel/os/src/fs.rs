@@ -2,13 +2,13 @@
 //! `getdents64`, `read` and `close`. A task's open files are its
 //! `Proc::files`, from descriptor 3 on; 0, 1 and 2 are the console.
 
-use crate::initrd::{ARCHIVE, root};
+use crate::initrd::root;
 use crate::state::Kernel;
 use crate::syscall::{SysResult, copy_out};
 use api::{Errno, OpenFile};
 use initramfs::Entry;
 
-const AT_FDCWD: u64 = -100i64 as u64;
+pub const AT_FDCWD: u64 = -100i64 as u64;
 const O_ACCMODE: u64 = 3;
 const O_DIRECTORY: u64 = 0o200_000;
 const O_CLOEXEC: u64 = 0o2_000_000;
@@ -16,10 +16,11 @@ const O_CLOEXEC: u64 = 0o2_000_000;
 const MAX_FILES: usize = 64;
 
 /// The running task's open file `fd`, and what it is.
-fn file(k: &mut Kernel, fd: u64) -> Result<(&mut OpenFile, Entry<'static>), Errno> {
+pub fn file(k: &mut Kernel, fd: u64) -> Result<(&mut OpenFile, Entry<'static>), Errno> {
+    let archive = k.initrd;
     let slot = k.task().files.get_mut(fd.wrapping_sub(3) as usize).and_then(Option::as_mut);
     let f = slot.ok_or(Errno::EBADF)?;
-    let entry = ARCHIVE.by_ino(f.ino).expect("an open file is in the archive");
+    let entry = archive.by_ino(f.ino).expect("an open file is in the archive");
     Ok((f, entry))
 }
 
@@ -30,11 +31,11 @@ pub fn sys_openat(k: &mut Kernel, dirfd: u64, path: u64, flags: u64) -> SysResul
     // A relative path starts at the directory `dirfd`, or at the current
     // directory, which is always the root.
     let from = match dirfd {
-        AT_FDCWD => root(),
-        _ if path.starts_with(b"/") => root(),
+        AT_FDCWD => root(k.initrd),
+        _ if path.starts_with(b"/") => root(k.initrd),
         _ => file(k, dirfd)?.1,
     };
-    let entry = ARCHIVE.walk(from, &path)?;
+    let entry = k.initrd.walk(from, &path)?;
     if flags & O_ACCMODE != 0 {
         return Err(if entry.is_dir { Errno::EISDIR } else { Errno::EROFS });
     }
@@ -55,8 +56,9 @@ pub fn sys_openat(k: &mut Kernel, dirfd: u64, path: u64, flags: u64) -> SysResul
 
 // ANCHOR: getdents64
 pub fn sys_getdents64(k: &mut Kernel, fd: u64, buf: u64, len: u64) -> SysResult {
+    let archive = k.initrd;
     let (f, dir) = file(k, fd)?;
-    let (records, next) = ARCHIVE.dirents(dir, f.offset, len as usize)?;
+    let (records, next) = archive.dirents(dir, f.offset, len as usize)?;
     copy_out(k, buf, &records)?;
     file(k, fd)?.0.offset = next;
     Ok(records.len() as u64)

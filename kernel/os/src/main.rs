@@ -12,6 +12,7 @@ mod console;
 mod fs;
 mod initrd;
 mod memory;
+mod mm;
 mod pieces;
 mod pvh;
 mod state;
@@ -32,6 +33,7 @@ extern "C" fn kmain(start_info: u32) -> ! {
     let options = pvh::Options::parse(info.cmdline());
     let mem = memory::init(&info);
     console::set_nonce(options.nonce);
+    let initrd = initrd::load(&info);
     trace::ON.store(options.trace, core::sync::atomic::Ordering::Relaxed);
     // SAFETY: this is boot, interrupts are off, and it happens once.
     unsafe { x86::init() };
@@ -43,7 +45,7 @@ extern "C" fn kmain(start_info: u32) -> ! {
     );
     // SAFETY: the first entry into the kernel; nothing else runs yet.
     let mut cpu = unsafe { Cpu::enter() };
-    cpu.start(Kernel::new(mem, options.copying));
+    cpu.start(Kernel::new(mem, options.copying, initrd));
     task::start_init(cpu.kernel(), &options);
     task::start_kzerod(cpu.kernel());
     task::idle(cpu)

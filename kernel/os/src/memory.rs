@@ -45,9 +45,9 @@ unsafe extern "C" {
     safe static __kernel_end: u8;
 }
 
-/// Hands every RAM frame above the kernel image to the frame allocator, and
-/// the first 8 MiB of them to the kernel heap. Returns physical memory, which
-/// the kernel keeps in its state from then on; a second call panics.
+/// Hands every RAM frame above the kernel image but what the boot loader left
+/// (the initramfs among it) to the frame allocator, the first 8 MiB to the kernel
+/// heap. Returns physical memory, which the kernel keeps; a second call panics.
 pub fn init(info: &StartInfo) -> &'static mut PhysMem {
     static TAKEN: AtomicBool = AtomicBool::new(false);
     assert!(!TAKEN.swap(true, Ordering::Relaxed), "memory::init called twice");
@@ -56,21 +56,23 @@ pub fn init(info: &StartInfo) -> &'static mut PhysMem {
     // reference to MEM there ever is.
     let mem = unsafe { &mut *mem };
     let kernel_end = &raw const __kernel_end as u64;
+    let reserved = info.reserved();
+    let free = |at: u64| !reserved.iter().any(|r| r.start < at + PAGE_SIZE as u64 && at < r.end);
     let mut heap_done = false;
     for e in info.memory_map().iter().filter(|e| e.kind == RAM) {
         let start = e.addr.max(kernel_end).next_multiple_of(PAGE_SIZE as u64);
         let end = (e.addr + e.size).min((MAX_FRAMES * PAGE_SIZE) as u64) & !(PAGE_SIZE as u64 - 1);
         let mut at = start;
-        if !heap_done && end.saturating_sub(start) > HEAP_SIZE * 2 {
+        let heap_free = (start..start + HEAP_SIZE).step_by(PAGE_SIZE).all(free);
+        if !heap_done && end.saturating_sub(start) > HEAP_SIZE * 2 && heap_free {
             // SAFETY: RAM that no frame and no other heap will cover (`at`
             // skips it), mapped by the direct map; this runs once.
             unsafe { HEAP.lock().init(phys_to_virt(start), HEAP_SIZE as usize) };
             at += HEAP_SIZE;
             heap_done = true;
         }
-        while at < end {
-            mem.dirty.push(Frame(at));
-            at += PAGE_SIZE as u64;
+        for frame in (at..end).step_by(PAGE_SIZE).filter(|&a| free(a)) {
+            mem.dirty.push(Frame(frame));
         }
     }
     assert!(heap_done, "no room for the kernel heap");

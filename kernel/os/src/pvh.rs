@@ -1,7 +1,9 @@
-//! What the boot loader tells us: the memory map and the command line.
+//! What the boot loader tells us: the memory map, the command line, and
+//! where it left the initramfs.
 
 use crate::boot::phys_to_virt;
 use crate::state::Copying;
+use core::ops::Range;
 
 /// `struct hvm_start_info` from Xen's PVH boot protocol.
 #[repr(C)]
@@ -37,9 +39,8 @@ impl StartInfo {
     /// The start info at physical address `paddr`.
     ///
     /// # Safety
-    /// `paddr` must be what the boot loader passed in ebx. QEMU leaves the
-    /// start info, the memory map and the command line below 1 MiB, where the
-    /// kernel never hands out frames, so they stay intact for good.
+    /// `paddr` must be what the boot loader passed in ebx. What it points to
+    /// stays intact for good: the frame allocator skips [`StartInfo::reserved`].
     pub unsafe fn read(paddr: u64) -> StartInfo {
         // SAFETY: the caller's promise; the structure is read, never written.
         let info = unsafe { &*(phys_to_virt(paddr) as *const HvmStartInfo) };
@@ -52,6 +53,28 @@ impl StartInfo {
         let p = phys_to_virt(self.info.memmap_paddr) as *const MemMapEntry;
         // SAFETY: the loader's memory map, as `read`'s contract describes it.
         unsafe { core::slice::from_raw_parts(p, self.info.memmap_entries as usize) }
+    }
+
+    /// Module 0, the initramfs (QEMU's `-initrd`): its physical bytes.
+    pub fn initrd(&self) -> Option<Range<u64>> {
+        let p = phys_to_virt(self.info.modlist_paddr) as *const [u64; 2];
+        // SAFETY: the loader's module list, as `read`'s contract describes it.
+        let [paddr, size] = (self.info.nr_modules > 0).then(|| unsafe { *p })?;
+        Some(paddr..paddr.checked_add(size)?)
+    }
+
+    /// What the loader wrote and the kernel keeps reading: the start info,
+    /// the memory map, the module list, the command line and the initramfs.
+    pub fn reserved(&self) -> [Range<u64>; 5] {
+        let (i, at) = (self.info, |paddr: u64, len: usize| paddr..paddr + len as u64);
+        let me = i as *const HvmStartInfo as u64 - crate::boot::DIRECT_MAP;
+        [
+            at(me, size_of::<HvmStartInfo>()),
+            at(i.memmap_paddr, i.memmap_entries as usize * size_of::<MemMapEntry>()),
+            at(i.modlist_paddr, i.nr_modules as usize * 32), // struct hvm_modlist_entry
+            at(i.cmdline_paddr, 2 * api::PAGE_SIZE),
+            self.initrd().unwrap_or_default(),
+        ]
     }
 
     pub fn cmdline(&self) -> &'static str {

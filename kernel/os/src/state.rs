@@ -15,6 +15,7 @@ use api::{AddressSpace, Futexes, Pid, Proc, Procs, WaitQueue};
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::marker::PhantomData;
+use initramfs::Archive;
 
 // ANCHOR: kernel
 /// Everything the kernel knows, apart from the hardware's own tables.
@@ -40,6 +41,8 @@ pub struct Kernel {
     pub futexes: Futexes,
     /// Where the kernel thread `kzerod` sleeps until idle has work for it.
     pub zeroing: WaitQueue,
+    /// The initramfs the boot loader handed over.
+    pub initrd: Archive<'static>,
     /// Each task's parent and state, as the event trace last reported them.
     pub seen: alloc::collections::BTreeMap<Pid, (Pid, api::State)>,
 }
@@ -77,7 +80,7 @@ impl fmt::Display for Copying {
 
 impl Kernel {
     /// A kernel with no task yet: the CPU runs idle.
-    pub fn new(mem: &'static mut PhysMem, copying: Copying) -> Kernel {
+    pub fn new(mem: &'static mut PhysMem, copying: Copying, initrd: Archive<'static>) -> Kernel {
         Kernel {
             mem,
             procs: Procs::new(),
@@ -91,6 +94,7 @@ impl Kernel {
             console: WaitQueue::new(),
             futexes: Futexes::default(),
             zeroing: WaitQueue::new(),
+            initrd,
             seen: Default::default(),
         }
     }

@@ -5,22 +5,28 @@
 use crate::pieces::clone::{self, Args};
 use crate::pieces::{cow, exec, fork, wait};
 use crate::state::{Copying, Cpu, Kernel};
-use crate::{console, fs, initrd, task, x86};
+use crate::{console, fs, initrd, mm, task, x86};
 use alloc::vec::Vec;
 use api::abi::{
     CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_VFORK, CLONE_VM, ProcInfo,
     SYS_FREE_FRAMES, SYS_PROC_LIST,
 };
 use api::status;
-use api::{
-    Errno, Flags, Memory, PAGE_SIZE, Pid, Proc, RunQueue, State, TrapFrame, USER_END, USER_START,
-};
+use api::{Errno, Memory, PAGE_SIZE, Pid, Proc, RunQueue, State, TrapFrame, USER_END};
 
 const READ: u64 = 0;
 const WRITE: u64 = 1;
+const OPEN: u64 = 2;
 const CLOSE: u64 = 3;
 const MMAP: u64 = 9;
+const MPROTECT: u64 = 10;
 const MUNMAP: u64 = 11;
+const BRK: u64 = 12;
+const RT_SIGACTION: u64 = 13;
+const RT_SIGPROCMASK: u64 = 14;
+const IOCTL: u64 = 16;
+const READV: u64 = 19;
+const WRITEV: u64 = 20;
 const SCHED_YIELD: u64 = 24;
 const NANOSLEEP: u64 = 35;
 const GETPID: u64 = 39;
@@ -30,6 +36,11 @@ const VFORK: u64 = 58;
 const EXECVE: u64 = 59;
 const EXIT: u64 = 60;
 const WAIT4: u64 = 61;
+const UNAME: u64 = 63;
+const GETUID: u64 = 102;
+const GETGID: u64 = 104;
+const GETEUID: u64 = 107;
+const GETEGID: u64 = 108;
 const GETPPID: u64 = 110;
 const ARCH_PRCTL: u64 = 158;
 const REBOOT: u64 = 169;
@@ -37,8 +48,10 @@ const GETTID: u64 = 186;
 const FUTEX: u64 = 202;
 const GETDENTS64: u64 = 217;
 const SET_TID_ADDRESS: u64 = 218;
+const CLOCK_GETTIME: u64 = 228;
 const EXIT_GROUP: u64 = 231;
 const OPENAT: u64 = 257;
+const GETRANDOM: u64 = 318;
 
 pub type SysResult = Result<u64, Errno>;
 
@@ -51,14 +64,27 @@ pub fn dispatch(cpu: &mut Cpu, tf: &TrapFrame) {
     let r = match tf.rax {
         READ => sys_read(cpu, a0, a1, a2),
         WRITE => sys_write(cpu.kernel(), a0, a1, a2),
+        OPEN => fs::sys_openat(cpu.kernel(), fs::AT_FDCWD, a0, a1),
         CLOSE => fs::sys_close(cpu.kernel(), a0),
-        MMAP => sys_mmap(cpu.kernel(), a0, a1, a2, a3, a4 as i64, a5),
-        MUNMAP => sys_munmap(cpu.kernel(), a0, a1),
+        READV => sys_readv_writev(cpu, a0, a1, a2, false),
+        WRITEV => sys_readv_writev(cpu, a0, a1, a2, true),
+        IOCTL => sys_ioctl(cpu.kernel(), a0, a1, a2),
+        MMAP => mm::sys_mmap(cpu.kernel(), a0, a1, a2, a3, a5),
+        MPROTECT => mm::sys_mprotect(cpu.kernel(), a0, a1, a2),
+        MUNMAP => mm::sys_munmap(cpu.kernel(), a0, a1),
+        BRK => mm::sys_brk(cpu.kernel(), a0),
+        RT_SIGACTION => sys_rt_sigaction(cpu.kernel(), a0, a1, a2, a3),
+        RT_SIGPROCMASK => sys_rt_sigprocmask(cpu.kernel(), a0, a1, a2, a3),
         SCHED_YIELD => sys_yield(cpu),
         NANOSLEEP => sys_nanosleep(cpu, a0),
         GETPID => Ok(cpu.kernel().task().tgid as u64),
         GETTID => Ok(cpu.kernel().current as u64),
         GETPPID => Ok(cpu.kernel().task().ppid as u64),
+        // Everyone is root: there are no users.
+        GETUID | GETGID | GETEUID | GETEGID => Ok(0),
+        UNAME => sys_uname(cpu.kernel(), a0),
+        CLOCK_GETTIME => sys_clock_gettime(cpu.kernel(), a0, a1),
+        GETRANDOM => sys_getrandom(cpu.kernel(), a0, a1, a2),
         CLONE => {
             sys_clone(cpu, Args { flags: a0, stack: a1, parent_tid: a2, child_tid: a3, tls: a4 })
         }
@@ -120,6 +146,12 @@ fn copy_to(k: &mut Kernel, pid: Pid, va: u64, data: &[u8]) -> Result<(), Errno> 
     space.write_user(mem, va, data)
 }
 
+/// copy_from_user: `N` bytes of the current task's memory.
+fn copy_in<const N: usize>(k: &mut Kernel, va: u64) -> Result<[u8; N], Errno> {
+    let (mut buf, (mem, space)) = ([0; N], k.user_memory());
+    space.read_user(mem, va, &mut buf).map(|()| buf)
+}
+
 /// copy_to_user: the kernel writes into the current task's memory.
 pub fn copy_out(k: &mut Kernel, va: u64, data: &[u8]) -> Result<(), Errno> {
     copy_to(k, k.current, va, data)
@@ -169,74 +201,6 @@ fn sys_read(cpu: &mut Cpu, fd: u64, buf: u64, len: u64) -> SysResult {
     }
 }
 
-const PROT_WRITE: u64 = 2;
-const PROT_EXEC: u64 = 4;
-const MAP_PRIVATE: u64 = 0x02;
-const MAP_ANONYMOUS: u64 = 0x20;
-const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
-
-/// The pages `addr..addr+len` covers, or `EINVAL` for a range no program
-/// may map: unaligned, empty, or outside user space.
-fn user_pages(addr: u64, len: u64) -> Result<impl Iterator<Item = u64>, Errno> {
-    let rounded = len.checked_next_multiple_of(PAGE_SIZE as u64).ok_or(Errno::EINVAL)?;
-    let end = addr.checked_add(rounded).ok_or(Errno::EINVAL)?;
-    if len == 0 || !addr.is_multiple_of(PAGE_SIZE as u64) || addr < USER_START || end > USER_END {
-        return Err(Errno::EINVAL);
-    }
-    Ok((addr..end).step_by(PAGE_SIZE))
-}
-
-/// mmap, for the one case our programs need: fresh zeroed private memory at
-/// an address the caller picks (`MAP_PRIVATE | MAP_ANONYMOUS |
-/// MAP_FIXED_NOREPLACE`). Like Linux, it refuses to replace anything mapped.
-fn sys_mmap(
-    k: &mut Kernel,
-    addr: u64,
-    len: u64,
-    prot: u64,
-    flags: u64,
-    fd: i64,
-    offset: u64,
-) -> SysResult {
-    if flags != MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE || fd != -1 || offset != 0 {
-        return Err(Errno::EINVAL);
-    }
-    let mut perm = if prot & PROT_WRITE != 0 { Flags::WRITABLE } else { Flags::empty() };
-    if prot & PROT_EXEC == 0 {
-        perm = perm | Flags::NO_EXECUTE;
-    }
-    let pages = user_pages(addr, len)?;
-    for (done, va) in pages.enumerate() {
-        let (mem, space) = k.user_memory();
-        let mapped = match mem.alloc() {
-            None => Err(Errno::ENOMEM),
-            Some(frame) => space.map(mem, va, frame, perm).inspect_err(|_| {
-                mem.decref(frame);
-            }),
-        };
-        if let Err(e) = mapped {
-            // Give back what this call mapped, and nothing else.
-            if done > 0 {
-                sys_munmap(k, addr, done as u64 * PAGE_SIZE as u64)?;
-            }
-            return Err(e);
-        }
-    }
-    Ok(addr)
-}
-
-/// Unmaps every page in the range; each frame loses a reference and is
-/// freed when no one else (a copy-on-write sharer) still holds it.
-fn sys_munmap(k: &mut Kernel, addr: u64, len: u64) -> SysResult {
-    let (mem, space) = k.user_memory();
-    for va in user_pages(addr, len)? {
-        if let Some((frame, _)) = space.unmap(mem, va) {
-            mem.decref(frame);
-        }
-    }
-    Ok(0)
-}
-
 // ANCHOR: sys_yield
 fn sys_yield(cpu: &mut Cpu) -> SysResult {
     let k = cpu.kernel();
@@ -248,7 +212,7 @@ fn sys_yield(cpu: &mut Cpu) -> SysResult {
 
 fn sys_nanosleep(cpu: &mut Cpu, req: u64) -> SysResult {
     let k = cpu.kernel();
-    let wake_at = k.ticks + ticks_of(k, req)?;
+    let wake_at = k.ticks.saturating_add(ticks_of(k, req)?);
     k.timers.push((wake_at, k.current));
     task::sleep(cpu);
     Ok(0)
@@ -257,9 +221,7 @@ fn sys_nanosleep(cpu: &mut Cpu, req: u64) -> SysResult {
 /// How many ticks the `struct timespec` at `va` asks for (at least one):
 /// `EFAULT` if it cannot be read, `EINVAL` if it is not a valid time.
 fn ticks_of(k: &mut Kernel, va: u64) -> Result<u64, Errno> {
-    let mut ts = [0u8; 16];
-    let (mem, space) = k.user_memory();
-    space.read_user(mem, va, &mut ts)?;
+    let ts: [u8; 16] = copy_in(k, va)?;
     let secs = i64::from_le_bytes(ts[..8].try_into().unwrap());
     let nanos = u64::from_le_bytes(ts[8..].try_into().unwrap());
     if secs < 0 || nanos >= 1_000_000_000 {
@@ -288,10 +250,11 @@ fn sys_clone(cpu: &mut Cpu, args: Args) -> SysResult {
     let (parent, now, copy) = (k.current, k.ticks, k.copying.copy_space());
     // Every new task gets a copy of the open files: sharing the table
     // (CLONE_FILES) is not modelled, so a thread's later opens are its own.
-    let files = k.task().files.clone();
+    let (files, inherit) = (k.task().files.clone(), inherited(k));
     let mut prepare = |child: &mut Proc| {
         child.start = now;
         child.files = files.clone();
+        inherit(child);
         task::prepare_first_switch(child);
     };
     let free = k.mem.free_frames();
@@ -315,9 +278,18 @@ fn sys_clone(cpu: &mut Cpu, args: Args) -> SysResult {
 }
 // ANCHOR_END: sys_clone
 
+/// What a new task takes besides what the pieces copy: heap, signal mask and actions.
+fn inherited(k: &mut Kernel) -> impl Fn(&mut Proc) + use<> {
+    let leader = k.task().tgid;
+    let heap = k.procs.get(leader).expect("a leader outlives its threads").heap.clone();
+    let (mask, actions) = (k.task().sigmask, k.task().sigactions);
+    move |c: &mut Proc| (c.heap, c.sigmask, c.sigactions) = (heap.clone(), mask, actions)
+}
+
 // ANCHOR: sys_fork
 fn sys_fork(k: &mut Kernel) -> SysResult {
-    let (now, tgid, files) = (k.ticks, k.task().tgid, k.task().files.clone());
+    let (now, tgid, fs_base, inherit) = (k.ticks, k.task().tgid, k.task().fs_base, inherited(k));
+    let files = k.task().files.clone();
     // Linux's copy_thread(): what the child needs before it may be queued;
     // and copy_files(): the parent's open files, open in the child too.
     let mut prepare = |child: &mut Proc| {
@@ -325,6 +297,9 @@ fn sys_fork(k: &mut Kernel) -> SysResult {
         // Forked by a thread, it is still its process's child.
         child.ppid = tgid;
         child.files = files.clone();
+        // Its thread-local storage is where the parent's is, in its copy of memory.
+        child.fs_base = fs_base;
+        inherit(child);
         task::prepare_first_switch(child);
     };
     let copy = k.copying.copy_space();
@@ -366,7 +341,7 @@ fn sys_execve(k: &mut Kernel, path: u64, argv: u64, envp: u64) -> SysResult {
     crate::event!("exec", pid = k.current, path = path);
     let argv = read_strings(k, argv)?;
     let envp = read_strings(k, envp)?;
-    let elf = initrd::lookup(&path)?;
+    let elf = initrd::lookup(k.initrd, &path)?;
     let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
     let env: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
     // Until load succeeds the old program is untouched: any error returns to it.
@@ -380,7 +355,11 @@ fn sys_execve(k: &mut Kernel, path: u64, argv: u64, envp: u64) -> SysResult {
     // SAFETY: the new tables map the kernel like every AddressSpace, and the
     // task keeps them until it execs or exits (exit leaves them first).
     unsafe { x86::write_cr3(image.space.root().0) };
+    let heap = mm::heap_start(k.mem, &image.space);
     let p = k.procs.get_mut(k.current).expect("no current task");
+    p.heap = heap..heap;
+    // Handlers were the old program's code: back to SIG_DFL; SIG_IGN (1) stays.
+    p.sigactions.iter_mut().filter(|a| a[..8] != 1u64.to_le_bytes()).for_each(|a| *a = [0; 32]);
     // A vfork child gives its parent's memory back: only a last user frees it.
     if let Some(old) = p.space.replace(image.space) {
         old.release(k.mem);
@@ -536,7 +515,7 @@ fn sys_futex(cpu: &mut Cpu, word: u64, op: u64, val: u32, timeout: u64) -> SysRe
         FUTEX_WAIT => {
             let deadline = match timeout {
                 0 => None,
-                ts => Some(k.ticks + ticks_of(k, ts)?),
+                ts => Some(k.ticks.saturating_add(ticks_of(k, ts)?)),
             };
             let mut now = [0u8; 4];
             let (mem, space) = k.user_memory();
@@ -560,3 +539,112 @@ fn sys_futex(cpu: &mut Cpu, word: u64, op: u64, val: u32, timeout: u64) -> SysRe
     }
 }
 // ANCHOR_END: sys_futex
+
+/// readv and writev: each `struct iovec` in turn, until a short transfer or an error.
+fn sys_readv_writev(cpu: &mut Cpu, fd: u64, iov: u64, count: u64, write: bool) -> SysResult {
+    const IOV_MAX: u64 = 1024;
+    if count > IOV_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let mut raw = alloc::vec![0u8; 16 * count as usize];
+    let (mem, space) = cpu.kernel().user_memory();
+    space.read_user(mem, iov, &mut raw)?;
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+    let iovs: Vec<(u64, u64)> = raw.chunks(16).map(|v| (word(&v[..8]), word(&v[8..]))).collect();
+    if iovs.iter().any(|v| v.1 > i64::MAX as u64) {
+        return Err(Errno::EINVAL);
+    }
+    let mut done = 0;
+    for (buf, len) in iovs {
+        let k = cpu.kernel();
+        match if write { sys_write(k, fd, buf, len) } else { sys_read(cpu, fd, buf, len) } {
+            Ok(n) if n == len => done += n,
+            Ok(n) => return Ok(done + n),
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
+}
+
+/// ioctl: the console answers TIOCGWINSZ as a Linux serial line (0 rows, 0
+/// columns), so C's stdio takes it for a terminal; all else is ENOTTY.
+fn sys_ioctl(k: &mut Kernel, fd: u64, request: u64, arg: u64) -> SysResult {
+    const TIOCGWINSZ: u64 = 0x5413;
+    match fd {
+        0..=2 if request == TIOCGWINSZ => copy_out(k, arg, &[0; 8]).map(|()| 0),
+        0..=2 => Err(Errno::ENOTTY),
+        _ => fs::file(k, fd).and(Err(Errno::ENOTTY)),
+    }
+}
+
+/// SIGKILL (9) and SIGSTOP (19): no action may be set for them, no mask block them.
+const UNBLOCKABLE: u64 = 1 << (9 - 1) | 1 << (19 - 1);
+
+/// rt_sigaction(sig, act, oldact, sigsetsize): records the task's 32-byte
+/// `struct sigaction` for `sig`. No signal is delivered yet: none runs.
+fn sys_rt_sigaction(k: &mut Kernel, sig: u64, act: u64, old: u64, size: u64) -> SysResult {
+    if size != 8 || !(1..=64).contains(&sig) || act != 0 && UNBLOCKABLE & 1 << (sig - 1) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let was = k.task().sigactions[sig as usize - 1];
+    let new = if act != 0 { copy_in(k, act)? } else { was };
+    if old != 0 {
+        copy_out(k, old, &was)?;
+    }
+    k.task().sigactions[sig as usize - 1] = new;
+    Ok(0)
+}
+
+/// rt_sigprocmask(how, set, oldset, sigsetsize): SIG_BLOCK, SIG_UNBLOCK or
+/// SIG_SETMASK; SIGKILL and SIGSTOP cannot be blocked.
+fn sys_rt_sigprocmask(k: &mut Kernel, how: u64, set: u64, old: u64, size: u64) -> SysResult {
+    let mask = k.task().sigmask;
+    let set = (set != 0 && size == 8).then(|| copy_in(k, set)).transpose()?;
+    let new = match (how, set.map(u64::from_le_bytes)) {
+        _ if size != 8 => return Err(Errno::EINVAL),
+        (_, None) => mask,
+        (0, Some(s)) => mask | s,
+        (1, Some(s)) => mask & !s,
+        (2, Some(s)) => s,
+        _ => return Err(Errno::EINVAL),
+    };
+    if old != 0 {
+        copy_out(k, old, &mask.to_le_bytes())?;
+    }
+    k.task().sigmask = new & !UNBLOCKABLE;
+    Ok(0)
+}
+
+/// uname: the system call interface is Linux's, so the name is too.
+fn sys_uname(k: &mut Kernel, buf: u64) -> SysResult {
+    let mut u = [0u8; 6 * 65];
+    let fields = ["Linux", "(none)", "6.1.0-mini", "#1 mini-kernel", "x86_64", "(none)"];
+    for (field, out) in fields.iter().zip(u.chunks_mut(65)) {
+        out[..field.len()].copy_from_slice(field.as_bytes());
+    }
+    copy_out(k, buf, &u).map(|()| 0)
+}
+
+/// clock_gettime in timer ticks (the CPU-time clocks: the task's). With no
+/// battery clock, CLOCK_REALTIME starts at the epoch (1970) at boot.
+fn sys_clock_gettime(k: &mut Kernel, clock: u64, tp: u64) -> SysResult {
+    if clock > 7 {
+        return Err(Errno::EINVAL);
+    }
+    let ticks = if clock == 2 || clock == 3 { k.task().ticks } else { k.ticks };
+    let ns = ticks * (1_000_000_000 / x86::HZ as u64);
+    let ts = [(ns / 1_000_000_000).to_le_bytes(), (ns % 1_000_000_000).to_le_bytes()];
+    copy_out(k, tp, ts.as_flattened()).map(|()| 0)
+}
+
+/// getrandom: up to 256 bytes a call (Linux too may give fewer), from the time-stamp
+/// counter, as AT_RANDOM. Flags: GRND_NONBLOCK, GRND_RANDOM and GRND_INSECURE (0b111).
+fn sys_getrandom(k: &mut Kernel, buf: u64, len: u64, flags: u64) -> SysResult {
+    if flags & !0b111 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let n = len.min(256) as usize;
+    let bytes: Vec<u8> = core::iter::repeat_with(task::random_bytes).flatten().take(n).collect();
+    copy_out(k, buf, &bytes).map(|()| n as u64)
+}

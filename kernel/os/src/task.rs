@@ -36,9 +36,11 @@ pub fn start_init(k: &mut Kernel, options: &Options) {
     let mut init = Proc::new(pid, IDLE, "init");
     let mut argv: Vec<&[u8]> = alloc::vec![b"/init".as_slice()];
     argv.extend(options.init_args.split_whitespace().map(str::as_bytes));
-    let elf = initrd::lookup(b"/init").expect("no /init in the initramfs");
+    let elf = initrd::lookup(k.initrd, b"/init").expect("load checked /init");
     let image = exec::load(k.mem, elf, &argv, &[b"PATH=/bin".as_slice()], random_bytes())
         .unwrap_or_else(|e| panic!("cannot load /init: {e:?}"));
+    let heap = crate::mm::heap_start(k.mem, &image.space);
+    init.heap = heap..heap;
     init.space = Some(image.space);
     init.kstack.tf = TrapFrame::for_user(image.entry, image.stack_pointer);
     prepare_first_switch(&mut init);

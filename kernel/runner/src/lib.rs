@@ -9,7 +9,14 @@ use std::time::{Duration, Instant};
 
 mod elf;
 pub mod gdb;
+pub mod machine;
 pub mod trace;
+
+/// Seconds a boot may take (before QEMU_TIMEOUT_SCALE) in `cargo boot` and the runner's tests.
+pub const BOOT_TIMEOUT_SECS: u64 = 30;
+/// Seconds the grader allows one scenario's boot, before its timeout scale;
+/// a clean boot takes one or two.
+pub const SCENARIO_TIMEOUT_SECS: u64 = 15;
 
 /// The pieces a student can swap in with `student`.
 pub const PIECES: [&str; 6] = ["fork", "exec", "wait", "switch", "cow", "clone"];
@@ -38,6 +45,9 @@ pub struct BuildOptions {
     /// `release` unoptimized, so gdb sees every argument and local variable.
     /// The user programs' symbols stay in the host-side copies ([`user_program`]).
     pub gdb: bool,
+    /// More files for the initramfs, each at `/bin/<its file name>`: a C
+    /// program you compiled, for instance (`cargo boot --add PATH`).
+    pub add: Vec<PathBuf>,
 }
 
 impl BuildOptions {
@@ -62,13 +72,8 @@ impl BuildOptions {
 }
 
 /// `cargo SUBCOMMAND` for the package or workspace of `manifest`, with the
-/// kernel build's target, flags and target directory, and `INITRD` if given.
-fn kernel_cargo(
-    subcommand: &str,
-    manifest: &Path,
-    opts: &BuildOptions,
-    initrd: Option<&Path>,
-) -> Command {
+/// kernel build's target, flags and target directory.
+fn kernel_cargo(subcommand: &str, manifest: &Path, opts: &BuildOptions) -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.args([subcommand, "--profile", opts.profile(), "--quiet", "--target", TARGET])
         .arg("--manifest-path")
@@ -80,29 +85,46 @@ fn kernel_cargo(
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("CARGO_TARGET_DIR");
-    if let Some(i) = initrd {
-        c.env("INITRD", i);
-    }
     c
 }
 
-/// Builds the user programs, packs them into the initramfs, and builds the
-/// kernel around it. Returns the kernel ELF, ready for `qemu -kernel`.
+/// Builds the kernel, and the user programs, which it packs into the
+/// initramfs with the files of `add`. Returns the kernel ELF, ready for
+/// `qemu -kernel`; its initramfs is beside it ([`initramfs_of`]), which
+/// [`qemu_args`] hands to QEMU as the boot loader's module. A build with
+/// added files gets a kernel of its own, so builds with other files in the
+/// same target directory keep theirs.
 pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
-    let initrd = build_initrd(opts)?;
+    let initrd = initramfs::pack(&initrd_files(opts)?);
     let features: Vec<String> = opts.student.iter().map(|p| format!("student-{p}")).collect();
     let features = features.join(",");
     let mut args = vec!["-p", "kernel"];
     if !features.is_empty() {
         args.extend(["--features", &features]);
     }
-    kernel_build(opts, &args, Some(&initrd))?;
-    Ok(opts.out_dir().join("kernel"))
+    kernel_build(opts, &args)?;
+    let mut kernel = opts.out_dir().join("kernel");
+    if !opts.add.is_empty() {
+        let mut hash = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&initrd, &mut hash);
+        let own = opts.target_dir().join(format!("kernel-{:x}", std::hash::Hasher::finish(&hash)));
+        std::fs::copy(&kernel, &own).map_err(|e| format!("{}: {e}", own.display()))?;
+        kernel = own;
+    }
+    write_if_changed(&initramfs_of(&kernel), &initrd)?;
+    Ok(kernel)
 }
 
-fn kernel_build(opts: &BuildOptions, args: &[&str], initrd: Option<&Path>) -> Result<(), String> {
+/// Where the initramfs of the kernel at `kernel` is: beside it, `kernel.cpio`.
+pub fn initramfs_of(kernel: &Path) -> PathBuf {
+    let mut name = kernel.as_os_str().to_owned();
+    name.push(".cpio");
+    name.into()
+}
+
+fn kernel_build(opts: &BuildOptions, args: &[&str]) -> Result<(), String> {
     let manifest = opts.root().join("kernel/os/Cargo.toml");
-    let out = kernel_cargo("build", &manifest, opts, initrd)
+    let out = kernel_cargo("build", &manifest, opts)
         .args(args)
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -116,8 +138,10 @@ fn kernel_build(opts: &BuildOptions, args: &[&str], initrd: Option<&Path>) -> Re
     Ok(())
 }
 
-/// Builds the user programs and packs them into the initramfs; returns its path.
-fn build_initrd(opts: &BuildOptions) -> Result<PathBuf, String> {
+/// Builds the user programs; returns what the initramfs holds: them, and
+/// the files of `opts.add`, each at `bin/<file name>` (it replaces a
+/// program of that name).
+fn initrd_files(opts: &BuildOptions) -> Result<Vec<(String, Vec<u8>)>, String> {
     let programs = build_user_programs(opts)?;
     let mut files = initramfs_files(&programs)?;
     if opts.gdb {
@@ -127,15 +151,21 @@ fn build_initrd(opts: &BuildOptions) -> Result<PathBuf, String> {
             elf::strip(data).map_err(|e| format!("user program {name}: {e}"))?;
         }
     }
-    let initrd = opts.target_dir().join("initrd.cpio");
-    write_if_changed(&initrd, &initramfs::pack(&files))?;
-    Ok(initrd)
+    for path in &opts.add {
+        let name = path.file_name().and_then(|n| n.to_str());
+        let name =
+            format!("bin/{}", name.ok_or(format!("--add {}: no file name", path.display()))?);
+        let data = std::fs::read(path).map_err(|e| format!("--add {}: {e}", path.display()))?;
+        files.retain(|f| f.0 != name);
+        files.push((name, data));
+    }
+    Ok(files)
 }
 
 /// Builds the user programs alone: static x86_64 Linux executables, one per
 /// file in kernel/user/src/bin. Returns each program's name and path.
 pub fn build_user_programs(opts: &BuildOptions) -> Result<Vec<(String, PathBuf)>, String> {
-    kernel_build(opts, &["-p", "user"], None)?;
+    kernel_build(opts, &["-p", "user"])?;
     Ok(user_programs(&opts.root())?
         .into_iter()
         .map(|n| (n.clone(), user_program(opts, &n)))
@@ -165,18 +195,45 @@ pub fn initramfs_files(programs: &[(String, PathBuf)]) -> Result<Vec<(String, Ve
     Ok(files)
 }
 
+/// The C programs of kernel/c, each compiled with `musl-gcc -static` into
+/// `<target dir>/c/<name>`: ordinary Linux programs, for [`BuildOptions::add`].
+pub fn build_c_programs(opts: &BuildOptions) -> Result<Vec<PathBuf>, String> {
+    let (dir, out) = (opts.root().join("kernel/c"), opts.target_dir().join("c"));
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| Some(e.ok()?.path()).filter(|p| p.extension().is_some_and(|x| x == "c")))
+        .collect();
+    sources.sort();
+    let mut programs = Vec::new();
+    for source in sources {
+        let program = out.join(source.file_stem().expect("a .c file has a stem"));
+        let status = Command::new("musl-gcc")
+            .args(["-static", "-O2", "-Wall", "-Werror", "-o"])
+            .args([&program, &source])
+            .status()
+            .map_err(|e| {
+                format!("cannot run musl-gcc: {e} (install musl-tools; .ci/setup does)")
+            })?;
+        if !status.success() {
+            return Err(format!("musl-gcc failed on {}", source.display()));
+        }
+        programs.push(program);
+    }
+    Ok(programs)
+}
+
 /// Runs clippy over the kernel, the user programs and `api`'s bare-metal
 /// half, compiled as the kernel build compiles them (target, flags and
 /// initramfs). `args` go to clippy, e.g. `-D warnings`.
 pub fn clippy(opts: &BuildOptions, args: &[String]) -> Result<(), String> {
-    let initrd = build_initrd(opts)?;
     let root = opts.root();
     let runs = [
         (root.join("kernel/os/Cargo.toml"), ["--workspace", "--bins", "--lib"].as_slice()),
         (root.join("kernel/api/Cargo.toml"), ["--lib", "--features", "baremetal"].as_slice()),
     ];
     for (manifest, scope) in runs {
-        let status = kernel_cargo("clippy", &manifest, opts, Some(&initrd))
+        let status = kernel_cargo("clippy", &manifest, opts)
             .args(scope)
             .arg("--")
             .args(args)
@@ -189,8 +246,8 @@ pub fn clippy(opts: &BuildOptions, args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// The kernel's build script reruns when the initramfs's mtime changes, so
-/// rewriting identical bytes would relink the kernel on every build.
+/// A file rewritten with the same bytes keeps its mtime, which those who
+/// watch it (make-like tools, a running QEMU's user) would take for a change.
 fn write_if_changed(path: &Path, data: &[u8]) -> Result<(), String> {
     if std::fs::read(path).is_ok_and(|old| old == data) {
         return Ok(());
@@ -232,7 +289,7 @@ impl Default for BootOptions {
     fn default() -> Self {
         BootOptions {
             cmdline: String::new(),
-            timeout: Duration::from_secs(30).mul_f64(timeout_scale()),
+            timeout: Duration::from_secs(BOOT_TIMEOUT_SECS).mul_f64(timeout_scale()),
             max_output: 1 << 20,
             memory_mib: 256,
             deterministic: true,
@@ -321,10 +378,14 @@ pub fn qemu_binary() -> &'static str {
 pub const ICOUNT: [&str; 2] = ["-icount", "shift=5,sleep=off"];
 // ANCHOR_END: icount
 
-/// The QEMU arguments every boot uses.
+/// The QEMU arguments every boot uses: the kernel, and its initramfs as
+/// the boot loader's module (`-initrd`), if [`build`] left one beside it.
 pub fn qemu_args(kernel: &Path, cmdline: &str, memory_mib: u32) -> Vec<String> {
     let mut a: Vec<String> = ["-kernel"].iter().map(|s| s.to_string()).collect();
     a.push(kernel.display().to_string());
+    if initramfs_of(kernel).exists() {
+        a.extend(["-initrd".into(), initramfs_of(kernel).display().to_string()]);
+    }
     a.extend(["-append".into(), cmdline.into(), "-m".into(), format!("{memory_mib}M")]);
     a.extend(
         [
@@ -368,7 +429,10 @@ pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
-            format!("cannot start {}: {e} (install the qemu-system-x86 package)", qemu_binary())
+            format!(
+                "cannot start {}: {e} (cargo boot --check shows what this machine lacks; bash .ci/setup installs it)",
+                qemu_binary()
+            )
         })?;
     let (tx, rx) = mpsc::channel();
     let stdout = child.stdout.take().unwrap();

@@ -6,10 +6,12 @@
 //!     cargo boot --gdb --user sh     ... and gdb loads the shell's symbols too
 //!     cargo boot --student fork      use exercises/fork instead of the solution
 //!     cargo boot --cow -- cow storm  fork copies on write
+//!     cargo boot --add ./hello -- hello   put ./hello in the initramfs, as /bin/hello, and run it
 //!     cargo boot --deterministic     count instructions (-icount): every run the same
 //!     cargo boot --trace -- zombie   the kernel's events: a timeline, the process tree
 //!                                    over time, and a web page of them
 //!     cargo boot --bench             time boots, with and without -icount
+//!     cargo boot --check             can this machine run the course? (QEMU, tools, build, boot times)
 
 use clap::Parser;
 use runner::{BootOptions, BuildOptions, Outcome, boot, build, gdb, qemu_args, qemu_binary, trace};
@@ -43,9 +45,16 @@ struct Args {
     /// of them (and the raw events) to target/trace.
     #[arg(long)]
     trace: bool,
+    /// Check this machine: QEMU's version, the pinned tools, a kernel build, boot times.
+    #[arg(long)]
+    check: bool,
     /// Use your exercises/PIECE instead of the reference (repeat for more).
     #[arg(long, value_name = "PIECE", value_parser = clap::builder::PossibleValuesParser::new(runner::PIECES))]
     student: Vec<String>,
+    /// Put this file into the initramfs at /bin/<its file name>, e.g. a C
+    /// program built with `musl-gcc -static` (repeat for more).
+    #[arg(long, value_name = "PATH")]
+    add: Vec<std::path::PathBuf>,
     /// What init runs (after `--`); with none, the shell.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -53,7 +62,15 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let opts = BuildOptions { student: args.student.clone(), gdb: args.gdb, ..Default::default() };
+    if args.check {
+        exit(if runner::machine::check() { 0 } else { 1 });
+    }
+    let opts = BuildOptions {
+        student: args.student.clone(),
+        gdb: args.gdb,
+        add: args.add.clone(),
+        ..Default::default()
+    };
     let kernel = build(&opts).unwrap_or_else(|e| {
         eprintln!("{e}");
         exit(2)

@@ -16,7 +16,14 @@ pub mod nr {
     pub const WRITE: u64 = 1;
     pub const CLOSE: u64 = 3;
     pub const MMAP: u64 = 9;
+    pub const MPROTECT: u64 = 10;
     pub const MUNMAP: u64 = 11;
+    pub const BRK: u64 = 12;
+    pub const RT_SIGACTION: u64 = 13;
+    pub const RT_SIGPROCMASK: u64 = 14;
+    pub const IOCTL: u64 = 16;
+    pub const READV: u64 = 19;
+    pub const WRITEV: u64 = 20;
     pub const SCHED_YIELD: u64 = 24;
     pub const NANOSLEEP: u64 = 35;
     pub const GETPID: u64 = 39;
@@ -26,6 +33,8 @@ pub mod nr {
     pub const EXECVE: u64 = 59;
     pub const EXIT: u64 = 60;
     pub const WAIT4: u64 = 61;
+    pub const UNAME: u64 = 63;
+    pub const GETUID: u64 = 102;
     pub const GETPPID: u64 = 110;
     pub const ARCH_PRCTL: u64 = 158;
     pub const REBOOT: u64 = 169;
@@ -33,8 +42,10 @@ pub mod nr {
     pub const FUTEX: u64 = 202;
     pub const GETDENTS64: u64 = 217;
     pub const SET_TID_ADDRESS: u64 = 218;
+    pub const CLOCK_GETTIME: u64 = 228;
     pub const EXIT_GROUP: u64 = 231;
     pub const OPENAT: u64 = 257;
+    pub const GETRANDOM: u64 = 318;
     pub use api::abi::{SYS_FREE_FRAMES as FREE_FRAMES, SYS_PROC_LIST as PROC_LIST};
 }
 
@@ -291,9 +302,11 @@ pub fn errno_name(ret: i64) -> &'static str {
         12 => "ENOMEM",
         14 => "EFAULT",
         17 => "EEXIST",
+        19 => "ENODEV",
         20 => "ENOTDIR",
         21 => "EISDIR",
         22 => "EINVAL",
+        25 => "ENOTTY",
         30 => "EROFS",
         36 => "ENAMETOOLONG",
         38 => "ENOSYS",

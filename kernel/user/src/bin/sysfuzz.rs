@@ -119,9 +119,19 @@ fn number(r: &mut Rng) -> u64 {
 /// The system call numbers: mostly the ones the kernel has. Forks and exits
 /// are rare, or the run would be spent making and ending processes.
 fn call_number(r: &mut Rng) -> u64 {
-    const KNOWN: [u64; 16] = [
+    const KNOWN: [u64; 26] = [
         nr::READ,
         nr::WRITE,
+        nr::READV,
+        nr::WRITEV,
+        nr::IOCTL,
+        nr::MPROTECT,
+        nr::BRK,
+        nr::RT_SIGACTION,
+        nr::RT_SIGPROCMASK,
+        nr::UNAME,
+        nr::CLOCK_GETTIME,
+        nr::GETRANDOM,
         nr::CLOSE,
         nr::GETDENTS64,
         nr::OPENAT,
@@ -152,31 +162,33 @@ fn one_call(r: &mut Rng, made: u64) -> (u64, i64) {
     let n = call_number(r);
     let mut a = [pointer(r), length(r), number(r), number(r), number(r), number(r)];
     match n {
-        nr::READ | nr::WRITE => {
+        nr::READ | nr::WRITE | nr::READV | nr::WRITEV => {
             a = [r.pick(&[0, 1, 2, 3, 7, u64::MAX, 1 << 32]), pointer(r), length(r), 0, 0, 0];
             // Reading the console waits for a key; writing to it prints garbage.
-            if n == nr::READ && a[0] as u32 == 0 {
+            if matches!(n, nr::READ | nr::READV) && a[0] as u32 == 0 {
                 a[2] = 0;
             }
-            if n == nr::WRITE && matches!(a[0] as u32, 1 | 2) {
+            if matches!(n, nr::WRITE | nr::WRITEV) && matches!(a[0] as u32, 1 | 2) {
                 a[1] = r.pick(&KERNEL_POINTERS);
             }
         }
-        nr::MMAP | nr::MUNMAP => {
+        nr::MMAP | nr::MUNMAP | nr::MPROTECT => {
             a[0] = pointer(r) & !r.pick(&[0, 0xfff]);
             // Unmapping its own code or scratch kills the child: now and then.
             let own = (CODE..CODE + 0x1000).contains(&a[0]) || a[0] & !0xfff == SCRATCH;
-            if n == nr::MUNMAP && own && r.below(16) != 0 {
+            if n != nr::MMAP && own && r.below(16) != 0 {
                 a[0] = FRESH;
             }
             a[1] = length(r);
-            // A large range inside user space costs the kernel a step per
-            // page (see the report on munmap), and a large mapping that
-            // succeeds would starve the other children: keep them to 1 MiB.
-            if a[1] > 1 << 20 && a[1] < 1 << 47 {
+            // A large mapping that succeeds would starve the other
+            // children: keep those to 1 MiB. munmap and mprotect cost what
+            // is mapped, not what the range spans: any range will do.
+            if n == nr::MMAP && a[1] > 1 << 20 && a[1] < 1 << 47 {
                 a[1] = 1 << 20;
             }
-            if r.below(2) == 0 {
+            if n == nr::MPROTECT {
+                a[2] = r.pick(&[0, 1, 3, 7, 8]);
+            } else if r.below(2) == 0 {
                 a[2] = PROT_READ_WRITE;
                 a[3] = MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE;
                 a[4] = -1i64 as u64;
