@@ -189,9 +189,9 @@ impl Grader {
             .iter()
             .flat_map(|r| r.scenarios.iter().map(|s| (r.piece.as_str(), s, &images[&r.piece])))
             .collect();
-        let results = pool::map(&jobs, |(_, s, image)| match image {
+        let results = pool::map(&jobs, |(piece, s, image)| match image {
             Err(e) => Ok(Err(format!("the kernel does not build with this piece:\n{e}"))),
-            Ok(elf) => scenario::boot(elf, s, &self.tree.pristine, self.scale),
+            Ok(elf) => scenario::boot(elf, piece, s, &self.tree.pristine, self.scale),
         });
         let mut out: BTreeMap<String, Vec<Item>> = BTreeMap::new();
         for ((piece, s, _), result) in jobs.iter().zip(results) {

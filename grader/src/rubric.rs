@@ -18,13 +18,17 @@
 //! snapshot = "scenarios__fork_then_exec_the_worked_example"
 //!                                # optional: a .snap stem in kernel/runner/tests/snapshots
 //! expect = ["a line", "another"] # optional: substrings of serial lines, in this order
+//! trace = [{ property = "no_frame_leaked" }, { property = "ran_within", ticks = 5 }]
+//!                                # optional: properties of the kernel's event trace
+//!                                # (runner::trace::Property lists them)
 //! memory_mib = 256               # optional
 //! points = 3
 //! hint = "..."
 //! ```
 //!
 //! A scenario passes when the kernel powers off with status 0 and the
-//! nonce of that boot, and its snapshot and `expect` lines match.
+//! nonce of that boot, its snapshot and `expect` lines match, and its
+//! event trace (recorded only when `trace` names properties) has them all.
 
 use serde::Deserialize;
 use std::path::Path;
@@ -66,6 +70,9 @@ pub struct Scenario {
     pub snapshot: Option<String>,
     #[serde(default)]
     pub expect: Vec<String>,
+    /// Properties of the boot's event trace, checked after the transcript.
+    #[serde(default)]
+    pub trace: Vec<runner::trace::Property>,
     pub memory_mib: Option<u32>,
     pub points: u32,
     pub hint: String,

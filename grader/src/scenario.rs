@@ -63,10 +63,12 @@ fn read_snapshot(root: &Path, stem: &str) -> Result<String, String> {
         .ok_or_else(|| format!("{}: not an insta snapshot", path.display()))
 }
 
-/// Boots `kernel` for one scenario and judges it. An Err from the outer
-/// result is the grader's own trouble (QEMU missing, a snapshot missing).
+/// Boots `kernel`, built with the student's `piece`, for one scenario and
+/// judges it. An Err from the outer result is the grader's own trouble
+/// (QEMU missing, a snapshot missing).
 pub fn boot(
     kernel: &Path,
+    piece: &str,
     s: &Scenario,
     root: &Path,
     scale: f64,
@@ -83,9 +85,35 @@ pub fn boot(
         // Reproducible verdicts: a rerun of the same submission boots the same way.
         deterministic: true,
         input: Vec::new(),
+        trace: !s.trace.is_empty(),
     };
     let run = runner::boot(kernel, &opts)?;
-    Ok(judge(&run, &nonce, snapshot.as_deref(), &s.expect, timeout))
+    Ok(judge(&run, &nonce, snapshot.as_deref(), &s.expect, timeout)
+        .and_then(|()| judge_trace(&run, &nonce, piece, s)))
+}
+
+/// A boot whose transcript passed must also have the properties the
+/// scenario names over its event trace, which the kernel marked with this
+/// boot's nonce.
+pub fn judge_trace(run: &Run, nonce: &str, piece: &str, s: &Scenario) -> Result<(), String> {
+    if s.trace.is_empty() {
+        return Ok(());
+    }
+    let see = format!(
+        "To see what your kernel did: cargo boot --trace --student {piece}{} -- {}",
+        if s.options.contains("cow=on") { " --cow" } else { "" },
+        s.command
+    );
+    let trace = runner::trace::parse(&run.trace, nonce)
+        .map_err(|e| format!("the kernel's event trace is unreadable: {e}\n{see}"))?;
+    for property in &s.trace {
+        if let Err(why) = property.check(&trace) {
+            return Err(format!(
+                "the transcript is right, but the kernel's event trace breaks a property: {property}.\n{why}\n{see}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A boot passes when the kernel powered off with status 0 through its own
@@ -192,6 +220,7 @@ mod tests {
             line_times: vec![],
             elapsed: Duration::from_secs(3),
             qemu_stderr: String::new(),
+            trace: String::new(),
         }
     }
 

@@ -384,8 +384,9 @@ pub fn check_piece(tree: &Tree, r: &Rubric, scale: f64) -> PieceScore {
                     .collect()
             }
             Ok(elf) => {
-                let results =
-                    pool::map(&r.scenarios, |s| scenario::boot(&elf, s, &tree.root, scale));
+                let results = pool::map(&r.scenarios, |s| {
+                    scenario::boot(&elf, &r.piece, s, &tree.root, scale)
+                });
                 r.scenarios
                     .iter()
                     .zip(results)

@@ -1,12 +1,13 @@
-//! The serial port (COM1), which QEMU connects to its stdio, and QEMU's
-//! isa-debug-exit device, through which the kernel chooses QEMU's exit status.
+//! The serial ports, COM1 (the console, on QEMU's stdio) and COM2 (the event
+//! trace), and QEMU's isa-debug-exit device, which sets QEMU's exit status.
 
 use crate::x86::{inb, outb, outl};
 use alloc::boxed::Box;
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-const COM1: u16 = 0x3f8;
+pub const COM1: u16 = 0x3f8;
+pub const COM2: u16 = 0x2f8;
 const DEBUG_EXIT: u16 = 0xf4;
 
 /// Exit codes the kernel writes; QEMU exits with `(code << 1) | 1`.
@@ -25,20 +26,20 @@ pub fn init() {
     }
 }
 
-pub fn write_bytes(bytes: &[u8]) {
+pub fn write_bytes(port: u16, bytes: &[u8]) {
     for &b in bytes {
         if b == b'\n' {
-            put(b'\r');
+            put(port, b'\r');
         }
-        put(b);
+        put(port, b);
     }
 }
 
-fn put(b: u8) {
-    // SAFETY: COM1's line status and data registers: wait for room, then send.
+fn put(port: u16, b: u8) {
+    // SAFETY: a UART's status and data registers (a missing one reads 0xff: room).
     unsafe {
-        while inb(COM1 + 5) & 0x20 == 0 {}
-        outb(COM1, b);
+        while inb(port + 5) & 0x20 == 0 {}
+        outb(port, b);
     }
 }
 
@@ -53,11 +54,12 @@ pub fn read_byte() -> Option<u8> {
     has_input().then(|| unsafe { inb(COM1) })
 }
 
-pub struct Serial;
+/// A serial port: `Serial(COM1)`, the console, or `Serial(COM2)`, the trace.
+pub struct Serial(pub u16);
 
 impl Write for Serial {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        write_bytes(s.as_bytes());
+        write_bytes(self.0, s.as_bytes());
         Ok(())
     }
 }
@@ -66,12 +68,12 @@ impl Write for Serial {
 macro_rules! kprintln {
     ($($arg:tt)*) => {{
         use core::fmt::Write;
-        let _ = writeln!($crate::console::Serial, $($arg)*);
+        let _ = writeln!($crate::console::Serial($crate::console::COM1), $($arg)*);
     }};
 }
 
 /// This boot's nonce (`nonce=HEX` on the command line): only the kernel's
-/// power-off line prints it, so the runner can tell that line from a forgery.
+/// power-off line and the trace print it, so the runner can tell forgeries.
 /// Null until kmain sets it; then a leaked box, never written again.
 static NONCE: AtomicPtr<&str> = AtomicPtr::new(core::ptr::null_mut());
 
@@ -79,12 +81,15 @@ pub fn set_nonce(nonce: &'static str) {
     NONCE.store(Box::leak(Box::new(nonce)), Ordering::Relaxed);
 }
 
+pub fn nonce() -> &'static str {
+    // SAFETY: null, or the box `set_nonce` leaked, which lives forever.
+    unsafe { NONCE.load(Ordering::Relaxed).as_ref() }.copied().unwrap_or("")
+}
+
 /// Prints the power-off line and stops the machine with QEMU exit status
 /// `(code << 1) | 1`.
 pub fn power_off(code: u8) -> ! {
-    // SAFETY: null, or the box `set_nonce` leaked, which lives forever.
-    let nonce = unsafe { NONCE.load(Ordering::Relaxed).as_ref() };
-    crate::kprintln!("kernel: power off, status {code} [{}]", nonce.copied().unwrap_or(""));
+    crate::kprintln!("kernel: power off, status {code} [{}]", nonce());
     exit(code)
 }
 

@@ -18,6 +18,7 @@ mod pvh;
 mod state;
 mod syscall;
 mod task;
+mod trace;
 mod trap;
 mod x86;
 
@@ -33,6 +34,7 @@ extern "C" fn kmain(start_info: u32) -> ! {
     let mem = memory::init(&info);
     console::set_nonce(options.nonce);
     let initrd = initrd::load(&info);
+    trace::ON.store(options.trace, core::sync::atomic::Ordering::Relaxed);
     // SAFETY: this is boot, interrupts are off, and it happens once.
     unsafe { x86::init() };
     kprintln!(

@@ -141,6 +141,7 @@ unsafe impl Memory for PhysMem {
             frame
         };
         self.refs[Self::index(frame)] = 1;
+        crate::event!("alloc", frame = frame.0);
         Some(frame)
     }
     // ANCHOR_END: alloc
@@ -158,6 +159,7 @@ unsafe impl Memory for PhysMem {
         let left = *r as u32;
         if left == 0 {
             self.dirty.push(frame);
+            crate::event!("free", frame = frame.0);
         }
         left
     }

@@ -92,23 +92,26 @@ impl StartInfo {
     }
 }
 
-/// The kernel command line: `cow=on|off`, `nonce=HEX`, and, after `--`,
-/// the command init runs (with none, init starts the shell).
+/// The kernel command line: `cow=on|off`, `nonce=HEX`, `trace=on|off`, and,
+/// after `--`, the command init runs (with none, init starts the shell).
+#[derive(Default)]
 pub struct Options {
     pub copying: Copying,
     pub nonce: &'static str,
+    pub trace: bool,
     pub init_args: &'static str,
 }
 
 impl Options {
     pub fn parse(cmdline: &'static str) -> Options {
         let (kernel, init_args) = cmdline.split_once("--").unwrap_or((cmdline, ""));
-        let mut o = Options { copying: Copying::Eager, nonce: "", init_args: init_args.trim() };
+        let mut o = Options { init_args: init_args.trim(), ..Default::default() };
         for word in kernel.split_whitespace() {
             match word.split_once('=') {
                 Some(("cow", "on")) => o.copying = Copying::OnWrite,
                 Some(("cow", _)) => o.copying = Copying::Eager,
                 Some(("nonce", v)) => o.nonce = v,
+                Some(("trace", v)) => o.trace = v == "on",
                 _ => crate::kprintln!("kernel: ignoring unknown option {word:?}"),
             }
         }

@@ -43,13 +43,16 @@ pub struct Kernel {
     pub zeroing: WaitQueue,
     /// The initramfs the boot loader handed over.
     pub initrd: Archive<'static>,
+    /// Each task's parent and state, as the event trace last reported them.
+    pub seen: alloc::collections::BTreeMap<Pid, (Pid, api::State)>,
 }
 // ANCHOR_END: kernel
 
 /// How fork copies memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Copying {
     /// Every page, at fork: fork's `copy_space`.
+    #[default]
     Eager,
     /// Share the pages read-only and copy one on the first write to it: the
     /// `cow` piece.
@@ -92,6 +95,7 @@ impl Kernel {
             futexes: Futexes::default(),
             zeroing: WaitQueue::new(),
             initrd,
+            seen: Default::default(),
         }
     }
 

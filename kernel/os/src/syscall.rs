@@ -113,7 +113,11 @@ pub fn dispatch(cpu: &mut Cpu, tf: &TrapFrame) {
     };
     // A fresh borrow: the call may have slept. After a successful execve the
     // frame is the new program's, whose rax starts at 0.
-    cpu.kernel().task().kstack.tf.rax = errno_ret(r);
+    let k = cpu.kernel();
+    if let Err(e) = r {
+        crate::event!("error", pid = k.current, nr = tf.rax, errno = e as i32);
+    }
+    k.task().kstack.tf.rax = errno_ret(r);
 }
 // ANCHOR_END: dispatch
 
@@ -171,7 +175,7 @@ fn sys_write(k: &mut Kernel, fd: u64, buf: u64, len: u64) -> SysResult {
     while done < len {
         let n = (len - done).min(chunk.len() as u64) as usize;
         space.read_user(mem, buf.wrapping_add(done), &mut chunk[..n])?;
-        console::write_bytes(&chunk[..n]);
+        console::write_bytes(console::COM1, &chunk[..n]);
         done += n as u64;
     }
     Ok(len)
@@ -253,7 +257,10 @@ fn sys_clone(cpu: &mut Cpu, args: Args) -> SysResult {
         inherit(child);
         task::prepare_first_switch(child);
     };
+    let free = k.mem.free_frames();
     let child = clone::clone(&mut k.procs, k.mem, &mut k.rq, parent, &args, copy, &mut prepare)?;
+    let (flags, frames) = (args.flags, free.saturating_sub(k.mem.free_frames()));
+    crate::event!("fork", parent = parent, child = child, flags = flags, frames = frames);
     // The tid where the caller asked for it, errors ignored: Linux writes
     // them in kernel_clone() and, in the child, schedule_tail().
     let tid = (child as u32).to_le_bytes();
@@ -296,7 +303,10 @@ fn sys_fork(k: &mut Kernel) -> SysResult {
         task::prepare_first_switch(child);
     };
     let copy = k.copying.copy_space();
+    let free = k.mem.free_frames();
     let child = fork::fork(&mut k.procs, k.mem, &mut k.rq, k.current, copy, &mut prepare)?;
+    let frames = || free.saturating_sub(k.mem.free_frames());
+    crate::event!("fork", parent = k.current, child = child, flags = SIGCHLD, frames = frames());
     Ok(child as u64)
 }
 // ANCHOR_END: sys_fork
@@ -328,6 +338,7 @@ fn read_strings(k: &mut Kernel, mut va: u64) -> Result<Vec<Vec<u8>>, Errno> {
 fn sys_execve(k: &mut Kernel, path: u64, argv: u64, envp: u64) -> SysResult {
     let (mem, space) = k.user_memory();
     let path = space.read_user_cstr(mem, path, 255)?;
+    crate::event!("exec", pid = k.current, path = path);
     let argv = read_strings(k, argv)?;
     let envp = read_strings(k, envp)?;
     let elf = initrd::lookup(k.initrd, &path)?;
@@ -382,6 +393,7 @@ fn sys_wait4(cpu: &mut Cpu, pid: i32, status_va: u64, options: i32) -> SysResult
         let me = k.task().tgid;
         match wait::wait4(&mut k.procs, me, pid, options)? {
             wait::Wait::Reaped(child, st) => {
+                crate::event!("reap", pid = child, by = k.current, status = st);
                 if status_va != 0 {
                     copy_out(k, status_va, &st.to_le_bytes())?;
                 }

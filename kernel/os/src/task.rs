@@ -8,7 +8,7 @@
 use crate::pieces::{clone, exec, switch, wait};
 use crate::pvh::Options;
 use crate::state::{Cpu, Kernel};
-use crate::{boot, initrd, x86};
+use crate::{boot, initrd, trace, x86};
 use alloc::vec::Vec;
 use api::{Pid, Proc, RunQueue, State, TrapFrame, status};
 
@@ -45,6 +45,8 @@ pub fn start_init(k: &mut Kernel, options: &Options) {
     init.kstack.tf = TrapFrame::for_user(image.entry, image.stack_pointer);
     prepare_first_switch(&mut init);
     assert!(k.procs.insert(init).is_ok());
+    crate::event!("fork", parent = IDLE, child = pid, flags = 0, frames = 0);
+    crate::event!("exec", pid = pid, path = b"/init");
     k.rq.make_runnable(&mut k.procs, pid);
 }
 
@@ -94,6 +96,7 @@ fn context_switch(cpu: &mut Cpu, prev: Pid, next: Pid) {
             p.saved_sp
         }
     };
+    trace::switch(k, prev, next);
     k.current = next;
     let prev_sp: *mut u64 = match prev {
         IDLE => &raw mut k.idle_sp,
@@ -185,6 +188,7 @@ pub fn exit(cpu: &mut Cpu, wait_status: i32, group: bool) -> ! {
     // load the kernel's own: the CPU must never walk freed tables.
     // SAFETY: the boot tables map the kernel and are never freed.
     unsafe { x86::write_cr3(boot::kernel_root()) };
+    crate::event!("exit", pid = tid, status = wait_status);
     let (procs, mem, rq, futexes) = (&mut k.procs, &mut *k.mem, &mut k.rq, &mut k.futexes);
     let end = match group {
         false => clone::exit(procs, mem, rq, futexes, tid, wait_status),
@@ -234,6 +238,7 @@ pub fn start_kzerod(k: &mut Kernel) {
     // stack, unused until it runs.
     p.saved_sp = unsafe { switch::init_stack(p.kstack.top(), kzerod as *const () as usize) };
     assert!(k.procs.insert(p).is_ok());
+    crate::event!("fork", parent = IDLE, child = pid, flags = 0, frames = 0, name = "kzerod");
     k.rq.make_runnable(&mut k.procs, pid);
 }
 

@@ -2,7 +2,7 @@
 
 use crate::pieces::cow;
 use crate::state::{Copying, Cpu, Kernel};
-use crate::{console, kprintln, syscall, task, x86};
+use crate::{console, kprintln, syscall, task, trace, x86};
 use api::{Errno, TrapFrame, status};
 
 const NAMES: [&str; 21] = [
@@ -54,6 +54,7 @@ extern "C" fn trap(frame: *const TrapFrame) {
         x86::PAGE_FAULT if is_cow_fault(cpu.kernel(), &tf) => copy_on_write(&mut cpu, &tf),
         v => user_fault(&mut cpu, &tf, v),
     }
+    trace::leave(&mut cpu);
 }
 // ANCHOR_END: trap
 
@@ -71,8 +72,7 @@ fn is_cow_fault(k: &mut Kernel, tf: &TrapFrame) -> bool {
 /// truly read-only. Returning resumes the program at the faulting instruction.
 fn copy_on_write(cpu: &mut Cpu, tf: &TrapFrame) {
     let addr = x86::read_cr2();
-    let (mem, space) = cpu.kernel().user_memory();
-    match cow::write_fault(mem, space, addr) {
+    match trace::cow_fault(cpu.kernel(), addr, cow::write_fault) {
         Ok(()) => {}
         Err(Errno::ENOMEM) => {
             let p = cpu.kernel().task();

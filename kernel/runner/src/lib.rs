@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 mod elf;
 pub mod gdb;
 pub mod machine;
+pub mod trace;
 
 /// Seconds a boot may take (before QEMU_TIMEOUT_SCALE) in `cargo boot` and the runner's tests.
 pub const BOOT_TIMEOUT_SECS: u64 = 30;
@@ -279,6 +280,9 @@ pub struct BootOptions {
     /// Typed on the console once the kernel has printed its first line
     /// (bytes that arrive earlier are lost when it resets the UART).
     pub input: Vec<u8>,
+    /// Turn the kernel's event trace on (`trace=on`) and keep what it
+    /// writes to the second serial port in [`Run::trace`].
+    pub trace: bool,
 }
 
 impl Default for BootOptions {
@@ -290,6 +294,7 @@ impl Default for BootOptions {
             memory_mib: 256,
             deterministic: true,
             input: Vec::new(),
+            trace: false,
         }
     }
 }
@@ -340,6 +345,9 @@ pub struct Run {
     pub line_times: Vec<Duration>,
     pub elapsed: Duration,
     pub qemu_stderr: String,
+    /// The event trace, as the kernel wrote it (see [`trace::parse`]);
+    /// empty unless the boot asked for it.
+    pub trace: String,
 }
 
 impl Run {
@@ -395,13 +403,27 @@ pub fn qemu_args(kernel: &Path, cmdline: &str, memory_mib: u32) -> Vec<String> {
     a
 }
 
+/// The most bytes of event trace a boot may write before QEMU is stopped.
+pub const MAX_TRACE: u64 = 64 << 20;
+
 /// Boots `kernel` with its serial console captured.
 pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
     let start = Instant::now();
-    let mut child = Command::new(qemu_binary())
-        .args(qemu_args(kernel, &opts.cmdline, opts.memory_mib))
+    let trace_dir = tempfile::tempdir().map_err(|e| format!("a directory for the trace: {e}"))?;
+    let trace_file = trace_dir.path().join("trace");
+    let mut cmdline = opts.cmdline.clone();
+    let mut qemu = Command::new(qemu_binary());
+    if opts.trace {
+        cmdline = format!("trace=on {cmdline}");
+    }
+    qemu.args(qemu_args(kernel, &cmdline, opts.memory_mib))
         .args(if opts.deterministic { &ICOUNT[..] } else { &[] })
-        .args(["-serial", "stdio", "-monitor", "none"])
+        .args(["-serial", "stdio", "-monitor", "none"]);
+    if opts.trace {
+        // The second serial port, COM2: the kernel writes its trace there.
+        qemu.arg("-serial").arg(format!("file:{}", trace_file.display()));
+    }
+    let mut child = qemu
         .stdin(if opts.input.is_empty() { Stdio::null() } else { Stdio::piped() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -454,6 +476,9 @@ pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
         if killed.is_none() && start.elapsed() > opts.timeout {
             killed = Some(Outcome::TimedOut);
         }
+        if opts.trace && std::fs::metadata(&trace_file).is_ok_and(|m| m.len() > MAX_TRACE) {
+            killed = Some(Outcome::OutputFlood);
+        }
         if killed.is_some() {
             let _ = child.kill();
             break;
@@ -463,7 +488,23 @@ pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
     let elapsed = start.elapsed();
     let qemu_stderr = err_thread.join().unwrap_or_default();
     let outcome = killed.unwrap_or_else(|| decode_exit(status.code().unwrap_or(-1)));
-    Ok(Run { outcome, serial, line_times, elapsed, qemu_stderr })
+    let trace = match opts.trace {
+        true => read_trace(&trace_file)?,
+        false => String::new(),
+    };
+    Ok(Run { outcome, serial, line_times, elapsed, qemu_stderr, trace })
+}
+
+/// The trace file, or at most [`MAX_TRACE`] bytes of it.
+fn read_trace(path: &Path) -> Result<String, String> {
+    let mut text = Vec::new();
+    match std::fs::File::open(path) {
+        Ok(f) => f.take(MAX_TRACE).read_to_end(&mut text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(String::from_utf8_lossy(&text).into_owned())
 }
 
 /// The serial output from init's first line on: what the scenario snapshots
@@ -563,6 +604,7 @@ mod tests {
             line_times: vec![],
             elapsed: Duration::ZERO,
             qemu_stderr: String::new(),
+            trace: String::new(),
         };
         let t = transcript(&run);
         assert_eq!(

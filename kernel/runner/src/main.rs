@@ -8,12 +8,14 @@
 //!     cargo boot --cow -- cow storm  fork copies on write
 //!     cargo boot --add ./hello -- hello   put ./hello in the initramfs, as /bin/hello, and run it
 //!     cargo boot --deterministic     count instructions (-icount): every run the same
+//!     cargo boot --trace -- zombie   the kernel's events: a timeline, the process tree
+//!                                    over time, and a web page of them
 //!     cargo boot --bench             time boots, with and without -icount
 //!     cargo boot --check             can this machine run the course? (QEMU, tools, build, boot times)
 
 use clap::Parser;
-use runner::{BootOptions, BuildOptions, Outcome, boot, build, gdb, qemu_args, qemu_binary};
-use std::path::Path;
+use runner::{BootOptions, BuildOptions, Outcome, boot, build, gdb, qemu_args, qemu_binary, trace};
+use std::path::{Path, PathBuf};
 use std::process::{Command, exit};
 
 /// Builds the mini-kernel and boots it in QEMU.
@@ -38,6 +40,11 @@ struct Args {
     /// Time boots with and without -icount and print the medians.
     #[arg(long)]
     bench: bool,
+    /// Trace what the kernel does (kernel option trace=on): after the boot,
+    /// print a timeline and the process tree over time, and write a web page
+    /// of them (and the raw events) to target/trace.
+    #[arg(long)]
+    trace: bool,
     /// Check this machine: QEMU's version, the pinned tools, a kernel build, boot times.
     #[arg(long)]
     check: bool,
@@ -68,8 +75,18 @@ fn main() {
         eprintln!("{e}");
         exit(2)
     });
-    let cmdline =
-        format!("cow={} -- {}", if args.cow { "on" } else { "off" }, args.command.join(" "));
+    let cmdline = format!(
+        "cow={}{} -- {}",
+        if args.cow { "on" } else { "off" },
+        if args.trace && (args.command.is_empty() || args.gdb) { " trace=on" } else { "" },
+        args.command.join(" ")
+    );
+    // The files' name: the command's words, joined by '-' ("orphan-zombie").
+    let name: String = match args.command.join("-") {
+        words if words.is_empty() => "sh".into(),
+        words => words.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect(),
+    };
+    let trace_dir = runner::repo_root().join("target/trace");
     if args.bench {
         return benchmark(&kernel);
     }
@@ -78,6 +95,11 @@ fn main() {
         qemu.args(qemu_args(&kernel, &cmdline, 256)).args(["-serial", "mon:stdio"]);
         if args.deterministic {
             qemu.args(runner::ICOUNT);
+        }
+        let events = trace_dir.join(format!("{name}.jsonl"));
+        if args.trace {
+            std::fs::create_dir_all(&trace_dir).unwrap_or_else(|e| fail(&e.to_string()));
+            qemu.arg("-serial").arg(format!("file:{}", events.display()));
         }
         if args.gdb {
             qemu.args(wait_for_gdb(&opts, &kernel, args.user.as_deref()).unwrap_or_else(|e| {
@@ -91,20 +113,54 @@ fn main() {
             eprintln!("cannot start {}: {e}", qemu_binary());
             exit(2)
         });
+        if args.trace {
+            let text = std::fs::read_to_string(&events).unwrap_or_default();
+            show_trace(&trace_dir, &name, &args.command, &text, "(the console was this terminal)");
+        }
         exit(status.code().unwrap_or(1));
     }
-    let opts = BootOptions { cmdline, deterministic: args.deterministic, ..Default::default() };
+    let opts = BootOptions {
+        cmdline,
+        deterministic: args.deterministic,
+        trace: args.trace,
+        ..Default::default()
+    };
     let run = boot(&kernel, &opts).unwrap_or_else(|e| {
         eprintln!("{e}");
         exit(2)
     });
     print!("{}", run.serial);
     eprintln!("[{:?} after {:.2} s]", run.outcome, run.elapsed.as_secs_f64());
+    if args.trace {
+        show_trace(&trace_dir, &name, &args.command, &run.trace, &run.serial);
+    }
     exit(match run.outcome {
         Outcome::Exited(code) => code as i32,
         _ => 1,
     })
 }
+
+fn fail(why: &str) -> ! {
+    eprintln!("{why}");
+    exit(2)
+}
+
+/// Prints the trace's timeline and tree, and writes its page and raw events
+/// into `dir` as NAME.html and NAME.jsonl.
+fn show_trace(dir: &Path, name: &str, command: &[String], text: &str, serial: &str) {
+    let trace = trace::parse(text, "").unwrap_or_else(|e| fail(&format!("the trace: {e}")));
+    print!("\n{}", trace::text::report(&trace));
+    let html: PathBuf = dir.join(format!("{name}.html"));
+    let title = format!("cargo boot --trace -- {}", command.join(" "));
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(dir.join(format!("{name}.jsonl")), text))
+        .and_then(|()| std::fs::write(&html, trace::html::page(&title, &trace, serial)));
+    match written {
+        Ok(()) => println!("\nThe trace as a web page: {}", html.display()),
+        Err(e) => fail(&format!("{}: {e}", dir.display())),
+    }
+}
+
 /// Writes the gdb script for this boot and says how to start gdb with it.
 /// Returns QEMU's arguments for the gdb stub.
 fn wait_for_gdb(
@@ -121,46 +177,54 @@ fn wait_for_gdb(
     Ok(gdb::qemu_args(port))
 }
 
-/// Boots `echo ready` five times (after one warm-up) free-running and five
-/// times under -icount, alternating so both see the same machine load, and
-/// prints the median times from QEMU's start to init's first line and to the
-/// clean exit.
+/// Boots `echo ready`, then a busier run (`forkexec`, whose trace has
+/// hundreds of events), five times each (after one warm-up) in three ways:
+/// free-running, under -icount, and under -icount with the event trace on.
+/// The ways alternate so all see the same machine load. Prints the median
+/// times from QEMU's start to init's first line and to the clean exit.
 fn benchmark(kernel: &Path) {
     const BOOTS: usize = 5;
-    // [free-running, -icount] × [to init's first line, to exit]
-    let mut times = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];
-    for i in 0..=BOOTS {
-        for (mode, deterministic) in [false, true].into_iter().enumerate() {
-            let opts = BootOptions { deterministic, ..BootOptions::command("echo ready") };
-            let run = boot(kernel, &opts).unwrap_or_else(|e| {
-                eprintln!("{e}");
-                exit(2)
-            });
-            assert_eq!(run.outcome, Outcome::Exited(0), "boot failed:\n{}", run.serial);
-            let first = run.time_of("init: started").expect("init printed nothing");
-            if i > 0 {
-                times[mode][0].push(first.as_secs_f64());
-                times[mode][1].push(run.elapsed.as_secs_f64());
+    let icount = format!("{} {}", runner::ICOUNT[0], runner::ICOUNT[1]);
+    let trace = format!("{icount}, trace=on");
+    let ways = [("free-running", false, false), (&*icount, true, false), (&*trace, true, true)];
+    println!("boots: {BOOTS} of each  (QEMU under TCG, after one warm-up; median (min, max))");
+    for command in ["echo ready", "forkexec"] {
+        // [way] × [to init's first line, to exit]
+        let mut times = vec![[Vec::new(), Vec::new()]; ways.len()];
+        for i in 0..=BOOTS {
+            for (way, &(_, deterministic, trace)) in ways.iter().enumerate() {
+                let opts = BootOptions { deterministic, trace, ..BootOptions::command(command) };
+                let run = boot(kernel, &opts).unwrap_or_else(|e| fail(&e));
+                assert_eq!(run.outcome, Outcome::Exited(0), "boot failed:\n{}", run.serial);
+                let first = run.time_of("init: started").expect("init printed nothing");
+                if i > 0 {
+                    times[way][0].push(first.as_secs_f64());
+                    times[way][1].push(run.elapsed.as_secs_f64());
+                }
             }
         }
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    println!("boots: {BOOTS} of each  (QEMU under TCG, after one warm-up; median (min, max))");
-    let mut medians = [0.0; 2];
-    for (mode, name) in ["free-running", &format!("{} {}", runner::ICOUNT[0], runner::ICOUNT[1])]
-        .into_iter()
-        .enumerate()
-    {
-        let [first, total] = &mut times[mode];
-        medians[mode] = median(total);
-        println!("{name}:");
-        for (what, v) in [("init's first line", first), ("clean exit", total)] {
-            let m = median(v);
-            println!("  QEMU start -> {what:<17}  {m:.3} s  ({:.3}, {:.3})", v[0], v[v.len() - 1]);
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let mut medians = vec![0.0; ways.len()];
+        for (way, (name, ..)) in ways.iter().enumerate() {
+            let [first, total] = &mut times[way];
+            medians[way] = median(total);
+            println!("`{command}`, {name}:");
+            for (what, v) in [("init's first line", first), ("clean exit", total)] {
+                let m = median(v);
+                println!(
+                    "  QEMU start -> {what:<17}  {m:.3} s  ({:.3}, {:.3})",
+                    v[0],
+                    v[v.len() - 1]
+                );
+            }
         }
+        println!(
+            "`{command}`: boot-to-exit medians: -icount {:.2}x free-running; the trace on {:.2}x -icount alone",
+            medians[1] / medians[0],
+            medians[2] / medians[1]
+        );
     }
-    println!("-icount costs {:.2}x the free-running boot-to-exit median", medians[1] / medians[0]);
 }
