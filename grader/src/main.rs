@@ -10,6 +10,7 @@ mod pool;
 mod report;
 mod rubric;
 mod scenario;
+mod screen;
 mod tree;
 mod verdict;
 
@@ -106,6 +107,9 @@ fn usage_error(msg: &str) -> ! {
 fn main() {
     let args = Args::parse();
     let mode = args.mode();
+    // Lab code runs as this user: without this, it could attach to the
+    // grader with ptrace or write into its memory through /proc.
+    let _ = nix::sys::prctl::set_dumpable(false);
     let pristine = runner::repo_root();
     let mut rubrics = rubric::discover(&pristine).unwrap_or_else(|e| fail(&e));
     if mode == Mode::Classroom {
@@ -134,11 +138,12 @@ fn main() {
         limit(rubric::DEFAULT_TEST_TIMEOUT),
         limit(scenario::BOOT_TIMEOUT)
     ));
-    let mut grader = Grader::new(Tree::new(&pristine), rubrics, scale);
+    let tree = Tree::load(&pristine).unwrap_or_else(|e| fail(&e));
+    let mut grader = Grader::new(tree, rubrics, scale);
     let grade = |g: &mut Grader, name: &str, origin: Origin, k: Kernels| {
         g.grade(name, &origin, k).unwrap_or_else(|e| fail(&e))
     };
-    let subs: Vec<Submission> = match &mode {
+    let mut subs: Vec<Submission> = match &mode {
         Mode::Tree => vec![grade(
             &mut grader,
             "this tree",
@@ -176,6 +181,15 @@ fn main() {
         }
         Mode::Classroom => unreachable!("handled above"),
     };
+    // Nothing graded can have changed the repository: say so if it did.
+    let changed = grader.tree.pristine_changes().unwrap_or_else(|e| fail(&e));
+    if let (Some(path), Some(last)) = (changed.first(), subs.last_mut()) {
+        last.errors.push(format!(
+            "the course repository changed while grading ({} files, such as {}): a submission's code may have written into it, and what was graded after it cannot be trusted; run `git status`",
+            changed.len(),
+            path.display()
+        ));
+    }
     for s in &subs {
         if subs.len() > 1 {
             say(&format!("==== {}\n", s.student));

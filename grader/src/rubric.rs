@@ -4,6 +4,8 @@
 //! piece = "fork"                 # the exercise's directory and package name
 //! chapter = "kernel/fork.md"     # its page in the book, printed with hints
 //! timeout = 10                   # optional: seconds per host test (before scaling)
+//! unsafe_items = ["switch_to"]   # optional: the only fns of a no_std piece that may use
+//!                                # unsafe code and a few instructions (see screen.rs)
 //!
 //! [[test]]                       # a #[test] fn in exercises/<piece>/tests/
 //! name = "child_sees_zero_parent_gets_child_pid"
@@ -37,6 +39,8 @@ pub struct Rubric {
     pub piece: String,
     pub chapter: String,
     pub timeout: Option<u64>,
+    #[serde(default)]
+    pub unsafe_items: Vec<String>,
     #[serde(default, rename = "test")]
     pub tests: Vec<TestEntry>,
     #[serde(default, rename = "scenario")]

@@ -105,24 +105,39 @@ fn fails_with(sub: &Value, name: &str, kind: &str, words: &str) {
     }
 }
 
+/// Every item of `piece` failed without running, and its note names each of
+/// `reasons` among the rejections.
+fn refused(sub: &Value, name: &str, reasons: &[&str]) {
+    fails_with(sub, name, "test", "not run: the piece was refused before it was built");
+    let note = piece(sub, name)["note"].as_str().unwrap_or_default();
+    for reason in reasons {
+        assert!(
+            note.contains(reason),
+            "{} {name}: want {reason:?} in the note:\n{note}",
+            sub["student"]
+        );
+    }
+}
+
 #[test]
 fn hostile_submissions_score_nothing_and_say_why() {
     let dir = class();
     let csv = dir.join("grades.csv");
-    // An explicit scale skips calibration and keeps the hangs short; nothing
-    // here needs long to pass, and everything that should fail fails fast.
+    // An explicit scale skips calibration and keeps the hangs short. Not
+    // shorter than the base limits: a flood must reach its cap in time on a
+    // busy machine, and a kernel prints slowly under emulation.
     let (code, report, stderr) = grade(&[
         "--class",
         dir.to_str().unwrap(),
         "--csv",
         csv.to_str().unwrap(),
         "--timeout-scale",
-        "0.5",
+        "1",
     ]);
     assert_eq!(code, 1, "not a full score, and no grader error:\n{stderr}");
 
     let subs = report["submissions"].as_array().unwrap();
-    assert_eq!(subs.len(), 8, "seven hostile students and an honest one");
+    assert_eq!(subs.len(), 14, "thirteen hostile students and an honest one");
     for sub in subs {
         for p in sub["pieces"].as_array().unwrap() {
             let honest_piece = sub["student"] == "honest" && p["piece"] == "linux-threads";
@@ -149,19 +164,46 @@ fn hostile_submissions_score_nothing_and_say_why() {
     assert!(student(&report, "honest")["points"].as_u64().unwrap() > 0);
 
     let s = |n| student(&report, n);
-    fails_with(s("loops"), "fork", "test", "timed out after 5 s");
-    fails_with(s("loops"), "fork", "scenario", "timed out after 7.5 s");
+    fails_with(s("loops"), "fork", "test", "timed out after 10 s");
+    fails_with(s("loops"), "fork", "scenario", "timed out after 15 s");
     fails_with(s("panics"), "fork", "test", "panicked at");
     fails_with(s("panics"), "fork", "test", "hostile: ");
     fails_with(s("panics"), "fork", "scenario", "the kernel panicked: panicked at");
-    fails_with(s("triple-fault"), "fork", "test", "killed by SIGSEGV");
-    fails_with(s("triple-fault"), "fork", "scenario", "triple fault");
-    fails_with(
-        s("forges-pass"),
+    refused(s("triple-fault"), "fork", &["src/lib.rs:12: unsafe code", "inline assembly"]);
+    fails_with(s("triple-fault"), "fork", "scenario", "refused");
+    refused(s("forges-pass"), "fork", &["inline assembly"]);
+    refused(
+        s("forges-report"),
         "fork",
-        "scenario",
-        "never printed its power-off line with this boot's nonce",
+        &["extern (only `extern crate alloc;` is allowed)", "uses the standard library"],
     );
+    refused(
+        s("escapes-switch"),
+        "switch",
+        &["instruction `syscall` is not allowed", "unsafe code outside switch_to and init_stack"],
+    );
+    refused(s("writes-libc"), "exec", &["extern (only"]);
+    for (student, lab, how) in [
+        ("writes-libc", "linux-fork-exec", "exited with status 0 instead of answering"),
+        ("forges-lab-report", "linux-states", "exited with status 0 instead of answering"),
+        ("kills-parent", "linux-threads", "the test process was killed by SIGKILL"),
+    ] {
+        fails_with(s(student), lab, "test", "forged test output");
+        fails_with(s(student), lab, "test", how);
+    }
+    // Whatever it wrote, its own tests ran the pristine binaries, and the
+    // students after it (edits-tests, honest) are graded from a clean tree.
+    let warnings = &s("clobbers-tree")["warnings"];
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("lab code wrote into the grader's own directories"),
+        "{warnings}"
+    );
+    for sub in subs.iter().filter(|sub| sub["student"] != "clobbers-tree") {
+        assert_eq!(sub["warnings"], serde_json::json!([]), "{}", sub["student"]);
+    }
     fails_with(s("floods"), "fork", "test", "output flood");
     fails_with(s("floods"), "fork", "scenario", "output flood");
     fails_with(s("edits-tests"), "linux-threads", "test", "not yet implemented");

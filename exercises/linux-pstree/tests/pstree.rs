@@ -1,47 +1,72 @@
 //! The parser, the drawing, and a real process tree found in /proc.
+//!
+//! Your functions run in a lab process (see the `contain` crate): the test
+//! asks it to call them and checks each answer, against /proc where it can.
 
 #[path = "../../linux-states/tests/support/mod.rs"]
 mod support;
 
 use std::io::Read;
 
+use contain::Lab;
 use linux_pstree::{Proc, parse_stat, render, snapshot};
 use nix::sys::prctl;
 use nix::sys::wait::wait;
-use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pause};
+use nix::unistd::{ForkResult, Pid, fork, getpid, pause};
 use support::{Cleanup, comm, eventually};
+
+/// A process as plain data, (pid, ppid, comm): no type of the lab crosses
+/// to the test process.
+type Plain = (i32, i32, String);
+
+fn plain(p: Proc) -> Plain {
+    (p.pid, p.ppid, p.comm)
+}
 
 fn proc(pid: i32, ppid: i32, comm: &str) -> Proc {
     Proc { pid, ppid, comm: comm.to_string() }
 }
 
+/// What parse_stat must make of a line: (pid, ppid, comm), or nothing.
+type Parsed = Option<(i32, i32, &'static str)>;
+
+/// Lines of /proc/PID/stat, and what parse_stat must make of each.
+const STAT_LINES: [(&str, Parsed); 6] = [
+    ("1234 (bash) S 1200 1234 1234 34816 1300 4194304 2000 0 0 0", Some((1234, 1200, "bash"))),
+    ("4242 (a) b (c)) R 17 4242 4242 0 -1 4194560 90 0 0 0 1 0", Some((4242, 17, "a) b (c)"))),
+    ("1 (init) S 0 1 1 0 -1 4194560 29009 2741120 0 672", Some((1, 0, "init"))),
+    ("garbage", None),
+    ("12 (no close S 1 12", None),
+    ("12 (x) S", None),
+];
+
 #[test]
 fn parse_stat_finds_comm_by_the_last_paren() {
-    let plain = "1234 (bash) S 1200 1234 1234 34816 1300 4194304 2000 0 0 0";
-    assert_eq!(parse_stat(plain), Some(proc(1234, 1200, "bash")));
-    let tricky = "4242 (a) b (c)) R 17 4242 4242 0 -1 4194560 90 0 0 0 1 0";
-    assert_eq!(parse_stat(tricky), Some(proc(4242, 17, "a) b (c)")));
-    let roots = "1 (init) S 0 1 1 0 -1 4194560 29009 2741120 0 672";
-    assert_eq!(parse_stat(roots), Some(proc(1, 0, "init")));
-    assert_eq!(parse_stat("garbage"), None);
-    assert_eq!(parse_stat("12 (no close S 1 12"), None);
-    assert_eq!(parse_stat("12 (x) S"), None, "ppid is missing");
+    let parsed: Vec<Option<Plain>> =
+        contain::run(|| STAT_LINES.iter().map(|(line, _)| parse_stat(line).map(plain)).collect());
+    for ((line, want), got) in STAT_LINES.iter().zip(parsed) {
+        let want = want.map(|(pid, ppid, comm)| (pid, ppid, comm.to_string()));
+        assert_eq!(got, want, "parse_stat({line:?})");
+    }
 }
 
 #[test]
 fn render_draws_like_pstree_p() {
-    let procs = [
-        proc(1, 0, "init"),
-        proc(10, 1, "bash"),
-        proc(11, 1, "sshd"),
-        proc(12, 1, "cron"),
-        proc(20, 10, "vim"),
-        proc(21, 10, "make"),
-        proc(30, 21, "cc"),
-        proc(41, 11, "sshd"),
-        proc(40, 11, "sshd"),
-        proc(99, 0, "elsewhere"),
-    ];
+    let drawn: Vec<String> = contain::run(|| {
+        let procs = [
+            proc(1, 0, "init"),
+            proc(10, 1, "bash"),
+            proc(11, 1, "sshd"),
+            proc(12, 1, "cron"),
+            proc(20, 10, "vim"),
+            proc(21, 10, "make"),
+            proc(30, 21, "cc"),
+            proc(41, 11, "sshd"),
+            proc(40, 11, "sshd"),
+            proc(99, 0, "elsewhere"),
+        ];
+        [1, 21, 30, 7].iter().map(|&root| render(&procs, root)).collect()
+    });
     let expected = "\
 init(1)─┬─bash(10)─┬─make(21)───cc(30)
         │          └─vim(20)
@@ -49,20 +74,27 @@ init(1)─┬─bash(10)─┬─make(21)───cc(30)
         └─sshd(11)─┬─sshd(40)
                    └─sshd(41)
 ";
-    assert_eq!(render(&procs, 1), expected);
-    assert_eq!(render(&procs, 21), "make(21)───cc(30)\n");
-    assert_eq!(render(&procs, 30), "cc(30)\n");
-    assert_eq!(render(&procs, 7), "", "no such root");
+    assert_eq!(drawn[0], expected);
+    assert_eq!(drawn[1], "make(21)───cc(30)\n");
+    assert_eq!(drawn[2], "cc(30)\n");
+    assert_eq!(drawn[3], "", "no such root");
+}
+
+/// In the lab process: snapshot(), as plain data.
+fn their_snapshot(_: ()) -> Result<Vec<Plain>, String> {
+    snapshot().map(|procs| procs.into_iter().map(plain).collect()).map_err(|e| e.to_string())
 }
 
 #[test]
 fn snapshot_sees_this_process() {
-    let procs = snapshot().expect("snapshot");
-    let me = getpid();
-    let found = procs.iter().find(|p| p.pid == me.as_raw()).expect("this process is in /proc");
-    assert_eq!(found.ppid, getppid().as_raw());
-    assert_eq!(Some(found.comm.clone()), comm(me));
-    assert!(procs.iter().any(|p| p.pid == 1), "pid 1 is always there");
+    let mut lab = Lab::new();
+    let procs = lab.call(their_snapshot, ()).expect("snapshot");
+    // The process that called snapshot() is the lab process, our child.
+    let me = lab.pid();
+    let found = procs.iter().find(|p| p.0 == me.as_raw()).expect("the caller is in /proc");
+    assert_eq!(found.1, getpid().as_raw(), "its parent is this test process");
+    assert_eq!(Some(found.2.clone()), comm(me));
+    assert!(procs.iter().any(|p| p.0 == 1), "pid 1 is always there");
     assert!(procs.len() > 3, "a machine runs more than {} processes", procs.len());
 }
 
@@ -131,6 +163,12 @@ fn column(line: &str, pat: &str) -> Option<usize> {
     line.find(pat).map(|byte| line[..byte].chars().count())
 }
 
+/// In the lab process: one snapshot, drawn from `mid` and from pid 1.
+fn their_drawings(mid: i32) -> Result<(String, String), String> {
+    let procs = snapshot().map_err(|e| e.to_string())?;
+    Ok((render(&procs, mid), render(&procs, 1)))
+}
+
 #[test]
 fn a_forked_subtree_has_the_right_shape() {
     let tree = Subtree::start();
@@ -139,16 +177,14 @@ fn a_forked_subtree_has_the_right_shape() {
     } else {
         [tree.leaves[1], tree.leaves[0]]
     };
-    let procs = snapshot().expect("snapshot");
+    let (alone, whole) = Lab::new().call(their_drawings, tree.mid.as_raw()).expect("snapshot");
 
     // Drawn on its own...
-    let alone = render(&procs, tree.mid.as_raw());
     let pad = " ".repeat(format!("ptree-mid({})", tree.mid).chars().count());
     let expected = format!("ptree-mid({})─┬─ptree-leaf({a})\n{pad} └─ptree-leaf({b})\n", tree.mid);
     assert_eq!(alone, expected);
 
     // ...and inside the whole machine's tree, under this test process.
-    let whole = render(&procs, 1);
     let lines: Vec<&str> = whole.lines().collect();
     let top = format!("ptree-mid({})─┬─ptree-leaf({a})", tree.mid);
     let at = lines

@@ -4,7 +4,6 @@ use std::io;
 
 use nix::unistd::{ForkResult, Pid, fork, getpid, pause};
 
-#[path = "../../../exercises/linux-states/src/given.rs"]
 mod given;
 pub use given::State;
 use given::die_with_parent;
