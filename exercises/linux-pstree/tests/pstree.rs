@@ -11,9 +11,10 @@ use std::io::Read;
 use contain::Lab;
 use linux_pstree::{Proc, parse_stat, render, snapshot};
 use nix::sys::prctl;
-use nix::sys::wait::wait;
+use nix::sys::signal::Signal;
+use nix::sys::wait::{wait, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, pause};
-use support::{Cleanup, comm, eventually};
+use support::{Cleanup, HOSTILE_NAMES, comm, eventually, named_child};
 
 /// A process as plain data, (pid, ppid, comm): no type of the lab crosses
 /// to the test process.
@@ -31,10 +32,13 @@ fn proc(pid: i32, ppid: i32, comm: &str) -> Proc {
 type Parsed = Option<(i32, i32, &'static str)>;
 
 /// Lines of /proc/PID/stat, and what parse_stat must make of each.
-const STAT_LINES: [(&str, Parsed); 6] = [
+const STAT_LINES: [(&str, Parsed); 8] = [
     ("1234 (bash) S 1200 1234 1234 34816 1300 4194304 2000 0 0 0", Some((1234, 1200, "bash"))),
     ("4242 (a) b (c)) R 17 4242 4242 0 -1 4194560 90 0 0 0 1 0", Some((4242, 17, "a) b (c)"))),
+    ("4243 () R () S 17 4243 4243 0 -1 4194560", Some((4243, 17, ") R ("))),
     ("1 (init) S 0 1 1 0 -1 4194560 29009 2741120 0 672", Some((1, 0, "init"))),
+    // A state letter Linux does not use: the tree does not need it.
+    ("77 (x) Q 1 77 77 0 -1 4194560", Some((77, 1, "x"))),
     ("garbage", None),
     ("12 (no close S 1 12", None),
     ("12 (x) S", None),
@@ -96,6 +100,54 @@ fn snapshot_sees_this_process() {
     assert_eq!(Some(found.2.clone()), comm(me));
     assert!(procs.iter().any(|p| p.0 == 1), "pid 1 is always there");
     assert!(procs.len() > 3, "a machine runs more than {} processes", procs.len());
+}
+
+#[test]
+fn snapshot_reads_hostile_names() {
+    let pids: Vec<Pid> = HOSTILE_NAMES.iter().map(|name| named_child(name, false)).collect();
+    let _cleanup = Cleanup(pids.clone());
+    let procs = Lab::new().call(their_snapshot, ()).expect("snapshot");
+    for (pid, name) in pids.iter().zip(HOSTILE_NAMES) {
+        let name = name.to_str().unwrap();
+        let found = procs.iter().find(|p| p.0 == pid.as_raw());
+        let found = found.unwrap_or_else(|| panic!("{pid}, named {name:?}, is missing"));
+        assert_eq!(found, &(pid.as_raw(), getpid().as_raw(), name.to_string()), "named {name:?}");
+    }
+}
+
+/// A child of this test that forks children which exit at once, and reaps
+/// them, until it is killed: processes that vanish all the time.
+fn churn() -> Pid {
+    // SAFETY: the children only make system calls.
+    match unsafe { fork() }.expect("fork") {
+        ForkResult::Child => {
+            let _ = prctl::set_pdeathsig(Signal::SIGKILL);
+            loop {
+                match unsafe { fork() } {
+                    Ok(ForkResult::Child) => {
+                        let _ = prctl::set_name(c"x) R (y");
+                        unsafe { nix::libc::_exit(0) }
+                    }
+                    Ok(ForkResult::Parent { child }) => drop(waitpid(child, None)),
+                    Err(_) => {}
+                }
+            }
+        }
+        ForkResult::Parent { child } => child,
+    }
+}
+
+#[test]
+fn snapshot_skips_processes_that_vanish() {
+    let _cleanup = Cleanup(vec![churn()]);
+    let mut lab = Lab::new();
+    // Each snapshot lists /proc while the churn's children come and go, so
+    // some are gone before their stat is read. That must not be an error.
+    for _ in 0..100 {
+        let count =
+            lab.call(|()| snapshot().map(|procs| procs.len()).map_err(|e| e.to_string()), ());
+        assert!(matches!(count, Ok(n) if n > 3), "snapshot: {count:?}");
+    }
 }
 
 /// A small tree of our own: ptree-mid with two ptree-leaf children,

@@ -7,9 +7,9 @@
 mod support;
 
 use contain::Lab;
-use linux_states::{State, spawn_sleeper, spawn_spinner, spawn_zombie, state};
+use linux_states::{State, parse_state, spawn_sleeper, spawn_spinner, spawn_zombie, state};
 use nix::unistd::Pid;
-use support::{eventually, ppid, state_letter};
+use support::{Cleanup, HOSTILE_NAMES, comm, eventually, named_child, ppid, state_letter};
 
 /// A state as its letter: no type of the lab crosses to the test process.
 fn letter(s: State) -> char {
@@ -25,9 +25,15 @@ fn letter(s: State) -> char {
     }
 }
 
+/// An error as its kind, `NotFound` or `InvalidData`: the clear result the
+/// lab promises, which a test can compare.
+fn kind(e: std::io::Error) -> String {
+    format!("{:?}", e.kind())
+}
+
 /// In the lab process: `state(pid)`, as a letter or the error's kind.
 fn their_state(pid: i32) -> Result<char, String> {
-    state(Pid::from_raw(pid)).map(letter).map_err(|e| format!("{:?}", e.kind()))
+    state(Pid::from_raw(pid)).map(letter).map_err(kind)
 }
 
 /// In the lab process: starts the child that should end up in state `want`.
@@ -62,6 +68,46 @@ fn letters_name_states() {
 }
 
 // ANCHOR: lab_process
+/// Lines of /proc/PID/stat, and the state each must give: its letter, or
+/// the kind of error.
+const STAT_LINES: [(&str, Result<char, &str>); 8] = [
+    ("42 (bash) S 1 42 42 0 -1 4194560", Ok('S')),
+    ("42 (x) R (y) S 1 42 42 0 -1 4194560", Ok('S')),
+    ("42 () Z () R 1 42 42 0 -1 4194560", Ok('R')),
+    ("42 (trailing ) T 1 42 42 0 -1 4194560", Ok('T')),
+    ("42 ((a) b (c))) t 1 42 42 0 -1 4194560", Ok('t')),
+    ("42 (x) Q 1 42 42 0 -1 4194560", Err("InvalidData")),
+    ("42 (x)", Err("InvalidData")),
+    ("garbage", Err("InvalidData")),
+];
+
+#[test]
+fn parse_state_reads_past_the_command_name() {
+    let parsed: Vec<Result<char, String>> = contain::run(|| {
+        STAT_LINES.iter().map(|(line, _)| parse_state(line).map(letter).map_err(kind)).collect()
+    });
+    for ((line, want), got) in STAT_LINES.iter().zip(parsed) {
+        assert_eq!(got, want.map_err(str::to_string), "parse_state({line:?})");
+    }
+}
+
+#[test]
+fn state_is_not_fooled_by_hostile_names() {
+    // Processes of this test, named to trip a parser: sleepers, and a zombie
+    // whose name holds a fake state.
+    let mut pids: Vec<Pid> = HOSTILE_NAMES.iter().map(|name| named_child(name, false)).collect();
+    pids.push(named_child(c"x) R (y", true));
+    let _cleanup = Cleanup(pids.clone());
+    let mut lab = Lab::new();
+    for pid in pids {
+        let truth = eventually(&format!("{pid} to settle"), || {
+            state_letter(pid).filter(|s| matches!(s, 'S' | 'Z'))
+        });
+        let name = comm(pid).unwrap_or_default();
+        assert_eq!(lab.call(their_state, pid.as_raw()), Ok(truth), "{pid} is named {name:?}");
+    }
+}
+
 /// Waits until both `state` and /proc/PID/status say `want`.
 fn wait_for(lab: &mut Lab, pid: Pid, want: char) {
     eventually(&format!("{pid} to be {want}"), || {

@@ -12,8 +12,9 @@ use std::path::Path;
 
 use contain::Lab;
 use linux_threads::{Ids, my_ids, tasks, with_threads};
-use nix::unistd::{ForkResult, Pid, fork, getpid, gettid, pause};
-use support::{Cleanup, eventually, tgid};
+use nix::sys::wait::waitpid;
+use nix::unistd::{ForkResult, Pid, fork, getpid, gettid};
+use support::{Cleanup, eventually, named_child, tgid};
 
 /// Ids as plain data, (tgid, tid): no type of the lab crosses to the test.
 type Plain = (i32, i32);
@@ -22,9 +23,9 @@ fn plain(ids: Ids) -> Plain {
     (ids.tgid.as_raw(), ids.tid.as_raw())
 }
 
-/// In the lab process: `tasks(pid)`, as plain data.
+/// In the lab process: `tasks(pid)`, as plain data (an error as its kind).
 fn their_tasks(pid: i32) -> Result<Vec<i32>, String> {
-    let tids = tasks(Pid::from_raw(pid)).map_err(|e| e.to_string())?;
+    let tids = tasks(Pid::from_raw(pid)).map_err(|e| format!("{:?}", e.kind()))?;
     Ok(tids.into_iter().map(Pid::as_raw).collect())
 }
 
@@ -139,13 +140,8 @@ fn proc_hides_threads_from_its_listing() {
 
 #[test]
 fn fork_makes_a_new_thread_group() {
-    // SAFETY: the child only calls pause until it is killed.
-    let child = match unsafe { fork() }.expect("fork") {
-        ForkResult::Child => loop {
-            pause();
-        },
-        ForkResult::Parent { child } => child,
-    };
+    // Its name is there to trip a parser of /proc/PID/stat; tasks() needs none.
+    let child = named_child(c"x) R (y", false);
     let _cleanup = Cleanup(vec![child]);
     assert_eq!(tgid(child), Some(child), "the child leads a thread group of its own");
     let mut lab = Lab::new();
@@ -156,4 +152,16 @@ fn fork_makes_a_new_thread_group() {
     assert!(ours.len() > 1, "the test harness runs tests on threads: {ours:?}");
     assert!(ours.contains(&gettid().as_raw()) && ours.contains(&getpid().as_raw()), "{ours:?}");
     assert!(ours.is_sorted(), "sorted: {ours:?}");
+}
+
+#[test]
+fn tasks_of_a_process_that_is_gone_is_an_error() {
+    // SAFETY: the child only exits.
+    let gone = match unsafe { fork() }.expect("fork") {
+        ForkResult::Child => unsafe { nix::libc::_exit(0) },
+        ForkResult::Parent { child } => child,
+    };
+    waitpid(gone, None).expect("reap the child");
+    let answer = Lab::new().call(their_tasks, gone.as_raw());
+    assert_eq!(answer, Err("NotFound".into()), "no such process: an error, not an empty list");
 }

@@ -8,11 +8,13 @@
 // Each test crate uses a different part of this file.
 #![allow(dead_code)]
 
+use std::ffi::CStr;
 use std::time::{Duration, Instant};
 
+use nix::sys::prctl;
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
-use nix::unistd::Pid;
+use nix::unistd::{ForkResult, Pid, fork, pause};
 
 /// Long enough for a child to get a CPU on a busy two-core machine.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -105,4 +107,33 @@ impl Drop for Cleanup {
             let _ = waitpid(pid, None);
         }
     }
+}
+
+/// Command names made to trip a parser of `/proc/PID/stat`, where the name
+/// is the only field in parentheses: spaces, parentheses of both kinds, a
+/// fake state field, a trailing space. Each is at most 15 bytes, the most
+/// `prctl(PR_SET_NAME)` keeps.
+pub const HOSTILE_NAMES: [&CStr; 6] =
+    [c"two words", c"(a) b (c))", c"x) R (y", c") Z (", c"open(", c"trailing "];
+
+/// A child of this process that names itself `name` and then sleeps until
+/// it is killed, or, with `zombie`, exits at once and is not reaped.
+/// Returns once /proc shows the new name.
+pub fn named_child(name: &CStr, zombie: bool) -> Pid {
+    // SAFETY: the child only makes system calls.
+    let child = match unsafe { fork() }.expect("fork") {
+        ForkResult::Child => {
+            let _ = prctl::set_name(name);
+            if zombie {
+                unsafe { nix::libc::_exit(0) }
+            }
+            loop {
+                pause();
+            }
+        }
+        ForkResult::Parent { child } => child,
+    };
+    let want = name.to_str().expect("the names are UTF-8");
+    eventually("a child to take its name", || (comm(child)? == want).then_some(()));
+    child
 }
