@@ -7,12 +7,14 @@ mod grade;
 mod host;
 mod limits;
 mod pool;
+mod progress;
 mod report;
 mod rubric;
 mod scenario;
 mod screen;
 mod tree;
 mod verdict;
+mod watch;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use grade::{Grader, Kernels};
@@ -37,7 +39,7 @@ struct Args {
     #[arg(long = "piece", value_name = "NAME")]
     pieces: Vec<String>,
     /// Stretch every time limit by X (default: measured on this machine).
-    #[arg(long, value_name = "X", value_parser = positive)]
+    #[arg(long, value_name = "X", value_parser = positive, global = true)]
     timeout_scale: Option<f64>,
     /// Also write every score as JSON ("-" for stdout).
     #[arg(long, value_name = "FILE")]
@@ -71,6 +73,10 @@ enum Command {
     Check,
     /// Print the GitHub Classroom autograding config.
     Classroom,
+    /// Rerun a piece's checks on every save, with progress and hints.
+    Watch(watch::WatchArgs),
+    /// Print the progress of every piece.
+    Progress(watch::ProgressArgs),
 }
 
 #[derive(Debug, PartialEq)]
@@ -88,6 +94,7 @@ impl Args {
         match (&self.command, &self.source) {
             (Some(Command::Check), _) => Mode::Check,
             (Some(Command::Classroom), _) => Mode::Classroom,
+            (Some(Command::Watch(_) | Command::Progress(_)), _) => unreachable!("run by main"),
             (None, s) if s.solutions => Mode::Solutions,
             (None, Source { student: Some(p), .. }) => Mode::Student(p.clone()),
             (None, Source { class: Some(d), .. }) => Mode::Class(d.clone()),
@@ -106,6 +113,11 @@ fn usage_error(msg: &str) -> ! {
 
 fn main() {
     let args = Args::parse();
+    match &args.command {
+        Some(Command::Watch(w)) => exit(watch::watch_main(w, args.timeout_scale)),
+        Some(Command::Progress(p)) => exit(watch::progress_main(p)),
+        _ => {}
+    }
     let mode = args.mode();
     // Lab code runs as this user: without this, it could attach to the
     // grader with ptrace or write into its memory through /proc.

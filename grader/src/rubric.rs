@@ -6,6 +6,7 @@
 //! timeout = 10                   # optional: seconds per host test (before scaling)
 //! unsafe_items = ["switch_to"]   # optional: the only fns of a no_std piece that may use
 //!                                # unsafe code and a few instructions (see screen.rs)
+//! hints = ["...", "..."]         # optional: the piece's hint ladder, after a test's own
 //!
 //! [[test]]                       # a #[test] fn in exercises/<piece>/tests/
 //! name = "child_sees_zero_parent_gets_child_pid"
@@ -41,6 +42,10 @@ pub struct Rubric {
     pub timeout: Option<u64>,
     #[serde(default)]
     pub unsafe_items: Vec<String>,
+    /// Hints for the whole piece, from gentle to blunt: `cargo grade watch`
+    /// shows them one by one after the failing test's own hint.
+    #[serde(default)]
+    pub hints: Vec<String>,
     #[serde(default, rename = "test")]
     pub tests: Vec<TestEntry>,
     #[serde(default, rename = "scenario")]
@@ -78,6 +83,14 @@ impl Rubric {
 
     pub fn is_kernel_piece(&self) -> bool {
         !self.scenarios.is_empty()
+    }
+
+    /// The hints for a failing item, in the order to show them: the item's
+    /// own, then the piece's.
+    pub fn ladder(&self, item: &str) -> Vec<String> {
+        let own = self.tests.iter().find(|t| t.name == item).map(|t| &t.hint);
+        let own = own.or_else(|| self.scenarios.iter().find(|s| s.name == item).map(|s| &s.hint));
+        own.into_iter().chain(&self.hints).cloned().collect()
     }
 
     pub fn test_timeout(&self) -> u64 {
@@ -133,6 +146,7 @@ mod tests {
     const SAMPLE: &str = r#"
 piece = "fork"
 chapter = "kernel/fork.md"
+hints = ["p1", "p2"]
 
 [[test]]
 name = "a"
@@ -156,6 +170,9 @@ hint = "h"
         assert_eq!(r.scenarios[0].options, "cow=on");
         assert_eq!(r.scenarios[0].expect, ["x", "y"]);
         assert_eq!(r.test_timeout(), DEFAULT_TEST_TIMEOUT);
+        assert_eq!(r.ladder("a"), ["h", "p1", "p2"]);
+        assert_eq!(r.ladder("s"), ["h", "p1", "p2"]);
+        assert_eq!(r.ladder("nothing"), ["p1", "p2"]);
     }
 
     #[test]

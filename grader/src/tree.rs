@@ -65,6 +65,16 @@ impl Tree {
         })
     }
 
+    /// A checkout checked in place, as `cargo grade watch` does: it is its
+    /// own pristine copy and its own grading tree, with its usual target.
+    pub fn in_place(root: &Path) -> Result<Tree, String> {
+        let mut tree = Tree::load(root)?;
+        tree.root = root.to_path_buf();
+        tree.target = root.join("target");
+        tree.kernel_target = root.join("target/kernel");
+        Ok(tree)
+    }
+
     /// A file of the pristine repository, as it was when grading started.
     pub fn pristine_file(&self, rel: &Path) -> Option<&[u8]> {
         match self.files.get(rel)? {

@@ -34,7 +34,9 @@ type Parsed = Option<(i32, i32, &'static str)>;
 /// Lines of /proc/PID/stat, and what parse_stat must make of each.
 const STAT_LINES: [(&str, Parsed); 8] = [
     ("1234 (bash) S 1200 1234 1234 34816 1300 4194304 2000 0 0 0", Some((1234, 1200, "bash"))),
+    // ANCHOR: tricky
     ("4242 (a) b (c)) R 17 4242 4242 0 -1 4194560 90 0 0 0 1 0", Some((4242, 17, "a) b (c)"))),
+    // ANCHOR_END: tricky
     ("4243 () R () S 17 4243 4243 0 -1 4194560", Some((4243, 17, ") R ("))),
     ("1 (init) S 0 1 1 0 -1 4194560 29009 2741120 0 672", Some((1, 0, "init"))),
     // A state letter Linux does not use: the tree does not need it.

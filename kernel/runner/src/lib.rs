@@ -272,25 +272,51 @@ pub fn boot(kernel: &Path, opts: &BootOptions) -> Result<Run, String> {
     Ok(Run { outcome, serial, line_times, elapsed, qemu_stderr })
 }
 
-/// The serial output from init's first line on, with CPU times masked: what
+/// The serial output from init's first line on, with ps's times masked: what
 /// the scenario snapshots hold, and what the grader compares with them.
 pub fn transcript(run: &Run) -> String {
     let from = run.serial.find("init: started").unwrap_or(0);
-    let mut out = String::new();
-    for line in run.serial[from..].lines() {
-        // ps rows ("    2     1 S     0.01 family"): CPU time varies, so mask it.
-        let is_ps_row = line.len() > 23
-            && line.as_bytes()[19] == b'.'
-            && line[..5].trim().parse::<i32>().is_ok();
-        let line = if is_ps_row {
-            format!("{} ?.??{}", &line[..16], &line[22..])
-        } else {
-            line.to_string()
-        };
-        out.push_str(&line);
-        out.push('\n');
+    mask_times(&run.serial[from..])
+}
+
+/// `text` with the times in every ps row masked (see [`transcript`]).
+pub fn mask_times(text: &str) -> String {
+    text.lines().map(|line| mask_ps_times(line) + "\n").collect()
+}
+
+/// A boot as the book shows it: the command that makes it, then everything
+/// the kernel printed, times and all (the book's test masks them).
+pub fn session(command: &str, run: &Run) -> String {
+    format!("$ {command}\n{}", run.serial)
+}
+
+/// In a ps row ("    2     1 S      0.04   0.01 family"), START and TIME
+/// depend on how fast QEMU ran, so each `S.CC` field becomes `?.??`, right
+/// aligned in the same width: the columns stay where ps put them.
+fn mask_ps_times(line: &str) -> String {
+    let is_ps_row = line.split_whitespace().next().is_some_and(|w| w.parse::<i32>().is_ok());
+    if !is_ps_row {
+        return line.to_string();
     }
-    out
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(start) = rest.find(|c: char| !c.is_whitespace()) {
+        let end = rest[start..].find(char::is_whitespace).map_or(rest.len(), |e| start + e);
+        let word = &rest[start..end];
+        out.push_str(&rest[..start]);
+        let seconds = word.split_once('.').is_some_and(|(s, cs)| {
+            !s.is_empty()
+                && cs.len() == 2
+                && (s.to_owned() + cs).bytes().all(|b| b.is_ascii_digit())
+        });
+        if seconds {
+            out.push_str(&format!("{:>w$}", "?.??", w = word.len()));
+        } else {
+            out.push_str(word);
+        }
+        rest = &rest[end..];
+    }
+    out + rest
 }
 
 /// The body of an insta snapshot file: what follows its `---` header.
@@ -327,10 +353,11 @@ mod tests {
     }
 
     #[test]
-    fn transcript_starts_at_init_and_masks_cpu_times() {
-        let serial =
-            "kernel: 245 MiB free\ninit: started as pid 1\n    2     1 S     0.01 family\nok\n"
-                .to_string();
+    fn transcript_starts_at_init_and_masks_ps_times() {
+        let serial = "kernel: 245 MiB free\ninit: started as pid 1\n\
+                      \x20 PID  PPID STAT  START   TIME CMD\n\
+                      \x20   2     1 S      0.04  12.01 family\nok 1.25\n"
+            .to_string();
         let run = Run {
             outcome: Outcome::Exited(0),
             serial,
@@ -338,6 +365,10 @@ mod tests {
             elapsed: Duration::ZERO,
             qemu_stderr: String::new(),
         };
-        assert_eq!(transcript(&run), "init: started as pid 1\n    2     1 S    ?.?? family\nok\n");
+        assert_eq!(
+            transcript(&run),
+            "init: started as pid 1\n  PID  PPID STAT  START   TIME CMD\n\
+             \x20   2     1 S      ?.??   ?.?? family\nok 1.25\n"
+        );
     }
 }

@@ -35,7 +35,9 @@ fn has(run: &Run, line: &str) {
 
 #[test]
 fn parent_and_child_writes_stay_apart_and_kernel_writes_copy_first() {
-    insta::assert_snapshot!(runner::transcript(&run_cow("cow isolate", 256)));
+    let r = run_cow("cow isolate", 256);
+    insta::assert_snapshot!(runner::transcript(&r));
+    transcripts::check("boot-cow-isolate", &runner::session("cargo boot --cow -- cow isolate", &r));
 }
 
 #[test]

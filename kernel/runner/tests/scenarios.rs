@@ -1,9 +1,15 @@
 //! The process lifecycle, end to end in QEMU: each scenario boots the kernel
 //! with one user program and compares the serial output with a snapshot in
-//! tests/snapshots. Pids are deterministic; CPU times are redacted.
+//! tests/snapshots. Pids are deterministic; ps's times are masked.
 //! After an intended change, review new snapshots with `cargo insta review`.
+//!
+//! The book shows the same boots, from book/transcripts: each test checks
+//! that file too (`TRANSCRIPTS=update` rewrites it), so one run keeps the
+//! snapshots, the grader's expectations and the book in step.
 
-use runner::{BootOptions, BuildOptions, Outcome, Run, boot, build, transcript};
+use runner::{
+    BootOptions, BuildOptions, Outcome, Run, boot, build, mask_times, session, transcript,
+};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -18,24 +24,37 @@ fn run(command: &str) -> Run {
     run
 }
 
+/// The book's transcript `name`: `cargo boot -- COMMAND` and all it printed.
+fn book(name: &str, command: &str, run: &Run) {
+    transcripts::check_masked(name, &session(&format!("cargo boot -- {command}"), run), mask_times);
+}
+
 #[test]
 fn fork_then_exec_the_worked_example() {
-    insta::assert_snapshot!(transcript(&run("forkexec")));
+    let r = run("forkexec");
+    insta::assert_snapshot!(transcript(&r));
+    book("boot-forkexec", "forkexec", &r);
 }
 
 #[test]
 fn pstree_and_ps_show_the_live_tree() {
-    insta::assert_snapshot!(transcript(&run("family")));
+    let r = run("family");
+    insta::assert_snapshot!(transcript(&r));
+    book("boot-family", "family", &r);
 }
 
 #[test]
 fn a_zombie_stays_until_its_parent_waits() {
-    insta::assert_snapshot!(transcript(&run("zombie")));
+    let r = run("zombie");
+    insta::assert_snapshot!(transcript(&r));
+    book("boot-zombie", "zombie", &r);
 }
 
 #[test]
 fn an_orphan_is_adopted_and_reaped_by_init() {
-    insta::assert_snapshot!(transcript(&run("orphan")));
+    let r = run("orphan");
+    insta::assert_snapshot!(transcript(&r));
+    book("boot-orphan", "orphan", &r);
 }
 
 #[test]
@@ -45,7 +64,9 @@ fn a_fork_bomb_hits_eagain_and_everyone_is_reaped() {
 
 #[test]
 fn exec_of_a_bad_file_fails_and_the_caller_goes_on() {
-    insta::assert_snapshot!(transcript(&run("badexec")));
+    let r = run("badexec");
+    insta::assert_snapshot!(transcript(&r));
+    book("boot-badexec", "badexec", &r);
 }
 
 #[test]
@@ -62,4 +83,10 @@ fn cpu_bound_tasks_share_the_cpu_and_idle_runs_when_all_sleep() {
         r.serial
     );
     assert!(r.serial.contains("ticks while everyone slept"));
+    // How the children's lines interleave, and how long idle ran, depend on
+    // how fast QEMU runs: the book's run is one real run, compared with this
+    // one as a set of lines, the tick count masked.
+    transcripts::check_masked("boot-preempt", &session("cargo boot -- preempt", &r), |t| {
+        transcripts::sort_lines(&transcripts::mask_numbers(t))
+    });
 }

@@ -2,6 +2,8 @@
 //! with the parent's resident memory?
 //!
 //!     cargo run --release -p linux-fork-exec-solution --bin fork-cost
+//!     ... --bin fork-cost -- --record    also write the book's copy
+//!     ... --bin fork-cost -- --quick     5 runs per cell instead of 101
 //!
 //! For each amount of touched anonymous memory, five ways to make a child
 //! that does nothing, each timed from the call to the end of `waitpid`:
@@ -17,6 +19,10 @@
 //! The whole run is pinned to one CPU: on a small, busy machine a child
 //! woken on the other CPU can wait there for a scheduler tick, and the
 //! table would measure the scheduler instead of the work.
+//!
+//! The lab page shows one recorded run (book/transcripts/fork-cost.txt); a
+//! test runs the quick version and checks that the recording still has the
+//! shape this program prints.
 
 use std::ffi::{c_char, c_void};
 use std::num::NonZeroUsize;
@@ -33,6 +39,7 @@ use nix::unistd::{ForkResult, Pid, fork};
 const MIB: usize = 1 << 20;
 const SIZES_MIB: [usize; 4] = [1, 16, 64, 256];
 const ITERATIONS: usize = 101;
+const QUICK_ITERATIONS: usize = 5;
 const WARMUP: usize = 3;
 const TRUE: &std::ffi::CStr = c"/bin/true";
 
@@ -47,11 +54,29 @@ const METHODS: [Method; 5] = [
 ];
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (quick, record) =
+        (args.iter().any(|a| a == "--quick"), args.iter().any(|a| a == "--record"));
+    if let Some(other) = args.iter().find(|a| !["--quick", "--record"].contains(&a.as_str())) {
+        eprintln!("fork-cost: unknown argument {other}: the options are --quick and --record");
+        std::process::exit(2);
+    }
+    let report = measure(if quick { QUICK_ITERATIONS } else { ITERATIONS });
+    print!("{report}");
+    if record {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../book/transcripts/fork-cost.txt");
+        std::fs::write(path, &report).unwrap_or_else(|e| panic!("{path}: {e}"));
+        eprintln!("fork-cost: recorded in {path}");
+    }
+}
+
+/// The whole run: both tables, as text.
+fn measure(iterations: usize) -> String {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpu = pin_to_current_cpu();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    println!(
-        "fork-cost: kernel {}, {cpus} CPUs online, pinned to CPU {cpu}, {ITERATIONS} runs per cell",
+    let mut out = format!(
+        "fork-cost: kernel {}, {cpus} CPUs online, pinned to CPU {cpu}, {iterations} runs per cell\n",
         release.trim()
     );
     let started = Instant::now();
@@ -59,16 +84,20 @@ fn main() {
     let mut split = Vec::new();
     for mib in SIZES_MIB {
         let region = Resident::touch(mib * MIB);
-        let medians: Vec<Duration> = METHODS.iter().map(|&(_, m)| median(|| time(m))).collect();
-        split.push((mib, vec![median(|| fork_split().0), median(|| fork_split().1)]));
+        let medians: Vec<Duration> =
+            METHODS.iter().map(|&(_, m)| median(iterations, || time(m))).collect();
+        split.push((
+            mib,
+            vec![median(iterations, || fork_split().0), median(iterations, || fork_split().1)],
+        ));
         drop(region);
         rows.push((mib, medians));
     }
-    println!("\nmedian µs from the call to the end of waitpid (× the 1 MiB median)");
-    print_table(&METHODS.map(|(name, _)| name), &rows);
-    println!("\nwhere fork+_exit's time goes: median µs (× the 1 MiB median)");
-    print_table(&["in fork()", "in exit+wait"], &split);
-    println!("\ntotal {:.1} s", started.elapsed().as_secs_f64());
+    out += "\nmedian µs from the call to the end of waitpid (× the 1 MiB median)\n";
+    out += &table(&METHODS.map(|(name, _)| name), &rows);
+    out += "\nwhere fork+_exit's time goes: median µs (× the 1 MiB median)\n";
+    out += &table(&["in fork()", "in exit+wait"], &split);
+    out + &format!("\ntotal {:.1} s\n", started.elapsed().as_secs_f64())
 }
 
 /// Children inherit the affinity, so parent and child share this CPU.
@@ -81,13 +110,13 @@ fn pin_to_current_cpu() -> usize {
 }
 
 // ANCHOR: measure
-/// Runs `probe` `ITERATIONS` times, after a short warm-up, and returns the
+/// Runs `probe` `iterations` times, after a short warm-up, and returns the
 /// median: one slow run (an interrupt, a page-cache miss) cannot move it.
-fn median(probe: impl Fn() -> Duration) -> Duration {
+fn median(iterations: usize, probe: impl Fn() -> Duration) -> Duration {
     for _ in 0..WARMUP {
         probe();
     }
-    let mut times: Vec<Duration> = (0..ITERATIONS).map(|_| probe()).collect();
+    let mut times: Vec<Duration> = (0..iterations).map(|_| probe()).collect();
     times.sort();
     times[times.len() / 2]
 }
@@ -208,21 +237,23 @@ impl Drop for Resident {
 }
 // ANCHOR_END: resident
 
-fn print_table(columns: &[&str], rows: &[(usize, Vec<Duration>)]) {
-    print!("{:<10}", "resident");
+fn table(columns: &[&str], rows: &[(usize, Vec<Duration>)]) -> String {
+    // Every cell starts with a space, so a wide one cannot run into its neighbour.
+    let mut out = format!("{:<9}", "resident");
     for name in columns {
-        print!("{name:>14}");
+        out += &format!(" {name:>13}");
     }
-    println!();
+    out.push('\n');
     let base = &rows[0].1;
     for (mib, medians) in rows {
-        print!("{:<10}", format!("{mib} MiB"));
+        out += &format!("{:<9}", format!("{mib} MiB"));
         for (m, b) in medians.iter().zip(base) {
             let cell = format!("{:.0} ({:.1}×)", micros(*m), micros(*m) / micros(*b));
-            print!("{cell:>14}");
+            out += &format!(" {cell:>13}");
         }
-        println!();
+        out.push('\n');
     }
+    out
 }
 
 fn micros(d: Duration) -> f64 {
