@@ -225,7 +225,7 @@ fn run_one(bin: &Binary, dir: &Path, name: &str, timeout: Duration) -> Result<()
     let mut c = test_command(bin, dir);
     c.args(["--exact", name, "--test-threads=1", "--color", "never"]);
     let out = limits::run(c, timeout)?;
-    judge(name, &out)
+    judge(name, &out).map_err(|e| out.with_notes(e))
 }
 
 /// A test passes when its process exits 0 and libtest reports exactly
@@ -300,7 +300,7 @@ mod tests {
     use crate::limits::Captured;
 
     fn captured(ended: Ended, output: &str) -> Captured {
-        Captured { ended, stdout: output.into(), stderr: String::new() }
+        Captured { ended, stdout: output.into(), stderr: String::new(), notes: Vec::new() }
     }
 
     const PASS: &str =

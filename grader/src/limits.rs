@@ -1,6 +1,9 @@
-//! Running untrusted programs with a time limit and an output cap. Each runs
-//! in its own process group, so children it forks are killed with it.
+//! Running untrusted programs with a time limit and an output cap, in the
+//! sandbox when there is one. Each runs in its own process group, so
+//! children it forks are killed with it (in the sandbox, every process of
+//! the test is: its PID namespace dies with its init).
 
+use crate::sandbox::Sandbox;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::collections::VecDeque;
@@ -33,6 +36,15 @@ pub struct Captured {
     /// under trybuild) write to stderr, which would split its lines.
     pub stdout: String,
     pub stderr: String,
+    /// What the sandbox saw: the limits the program reached.
+    pub notes: Vec<String>,
+}
+
+impl Captured {
+    /// A failure's detail, followed by the sandbox's notes.
+    pub fn with_notes(&self, detail: String) -> String {
+        self.notes.iter().fold(detail, |d, note| format!("{d}\n(sandbox: {note})"))
+    }
 }
 
 #[derive(Default)]
@@ -68,9 +80,23 @@ impl Capture {
     }
 }
 
-/// Runs `cmd` with stdout and stderr captured, killing its whole process
-/// group at `timeout` or when it prints more than [`FLOOD_BYTES`].
-pub fn run(mut cmd: Command, timeout: Duration) -> Result<Captured, String> {
+/// Runs `cmd` with stdout and stderr captured, in the sandbox chosen for
+/// this grader run, killing it and everything it started at `timeout` or
+/// when it prints more than [`FLOOD_BYTES`].
+pub fn run(cmd: Command, timeout: Duration) -> Result<Captured, String> {
+    run_in(cmd, timeout, crate::sandbox::current())
+}
+
+/// [`run`], in `sandbox`, or in none.
+pub fn run_in(
+    cmd: Command,
+    timeout: Duration,
+    sandbox: Option<&Sandbox>,
+) -> Result<Captured, String> {
+    let (mut cmd, mut jail) = match sandbox {
+        Some(s) => s.wrap(&cmd, timeout).map(|(c, j)| (c, Some(j)))?,
+        None => (cmd, None),
+    };
     let (out_r, out_w) = std::io::pipe().map_err(|e| e.to_string())?;
     let (err_r, err_w) = std::io::pipe().map_err(|e| e.to_string())?;
     cmd.stdin(Stdio::null()).stdout(out_w).stderr(err_w).process_group(0);
@@ -84,11 +110,14 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Result<Captured, String> {
     let ended = loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             break match (status.code(), status.signal()) {
+                // bwrap exits with 128 + the number of the signal that
+                // killed the program it ran (a program that exits so itself
+                // fails all the same).
+                (Some(code @ 129..=192), _) if jail.is_some() => {
+                    Ended::Signaled(signal(code - 128))
+                }
                 (Some(code), _) => Ended::Exited(code),
-                (None, Some(sig)) => Ended::Signaled(
-                    Signal::try_from(sig)
-                        .map_or(format!("signal {sig}"), |s| s.as_str().to_string()),
-                ),
+                (None, Some(sig)) => Ended::Signaled(signal(sig)),
                 _ => Ended::Exited(-1),
             };
         }
@@ -100,6 +129,10 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Result<Captured, String> {
         }
         std::thread::sleep(Duration::from_millis(5));
     };
+    let notes = match (&ended, jail.as_mut()) {
+        (Ended::TimedOut(_), Some(jail)) => jail.census().into_iter().collect(),
+        _ => Vec::new(),
+    };
     // Whatever the test forked must not outlive it (or keep the pipes open).
     let _ = killpg(group, Signal::SIGKILL);
     let _ = child.wait();
@@ -108,7 +141,15 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Result<Captured, String> {
         capture.lock().unwrap().text()
     });
     let ended = if total.load(Ordering::Relaxed) > FLOOD_BYTES { Ended::Flooded } else { ended };
-    Ok(Captured { ended, stdout, stderr })
+    let mut out = Captured { ended, stdout, stderr, notes };
+    if let Some(jail) = &jail {
+        out.notes.extend(jail.notes(&out));
+    }
+    Ok(out)
+}
+
+fn signal(number: i32) -> String {
+    Signal::try_from(number).map_or(format!("signal {number}"), |s| s.as_str().to_string())
 }
 
 type Reader = (std::thread::JoinHandle<()>, Arc<Mutex<Capture>>);

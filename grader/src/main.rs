@@ -10,6 +10,7 @@ mod pool;
 mod progress;
 mod report;
 mod rubric;
+mod sandbox;
 mod scenario;
 mod screen;
 mod tree;
@@ -50,6 +51,9 @@ struct Args {
     /// Where --class writes its CSV [default: grades.csv].
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
+    /// Run the tests without the sandbox, with your own privileges.
+    #[arg(long)]
+    no_sandbox: bool,
 }
 
 /// Whose pieces to grade; with none of these, this tree's exercises.
@@ -146,11 +150,12 @@ fn main() {
     let say = |s: &str| if human_to_stderr { eprint!("{s}") } else { print!("{s}") };
     let limit = |base: u64| limits::seconds(std::time::Duration::from_secs(base).mul_f64(scale));
     say(&format!(
-        "timeout scale {scale:.2} ({how}): host tests {} s, boots {} s by default\n\n",
+        "timeout scale {scale:.2} ({how}): host tests {} s, boots {} s by default\n",
         limit(rubric::DEFAULT_TEST_TIMEOUT),
         limit(scenario::BOOT_TIMEOUT)
     ));
     let tree = Tree::load(&pristine).unwrap_or_else(|e| fail(&e));
+    say(&format!("sandbox: {}\n\n", choose_sandbox(&args, &mode, &tree)));
     let mut grader = Grader::new(tree, rubrics, scale);
     let grade = |g: &mut Grader, name: &str, origin: Origin, k: Kernels| {
         g.grade(name, &origin, k).unwrap_or_else(|e| fail(&e))
@@ -228,6 +233,32 @@ fn main() {
     } else {
         1
     })
+}
+
+/// Installs the sandbox every test runs in, and describes it. Without one,
+/// the grader runs only code it was given by whoever runs it: another
+/// person's submission (--student, --class) needs --no-sandbox.
+fn choose_sandbox(args: &Args, mode: &Mode, tree: &Tree) -> String {
+    // The tests run as another user when the grader is root: what the
+    // grader and cargo write must be readable by them.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+    let (sandbox, line) = if args.no_sandbox {
+        (None, "off (--no-sandbox): tests run with your privileges".to_string())
+    } else {
+        match sandbox::Sandbox::new(&[&tree.root, &tree.target]) {
+            Ok(s) => {
+                let line = s.describe();
+                (Some(s), line)
+            }
+            Err(e) if matches!(mode, Mode::Student(_) | Mode::Class(_)) => fail(&format!(
+                "no sandbox: {e}. Refusing to run other people's code without one: \
+                 run bash .ci/setup, or pass --no-sandbox"
+            )),
+            Err(e) => (None, format!("UNAVAILABLE, tests run with your privileges: {e}")),
+        }
+    };
+    sandbox::install(sandbox);
+    line
 }
 
 fn fail(msg: &str) -> ! {

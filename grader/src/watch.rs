@@ -109,6 +109,9 @@ pub fn watch_main(args: &WatchArgs, timeout_scale: Option<f64>) -> i32 {
         Ok(tree) => tree,
         Err(e) => return error(&e),
     };
+    // The student's own code: in the sandbox the instructor's grader uses,
+    // so that it behaves here as it will there, or without one.
+    crate::sandbox::install(crate::sandbox::Sandbox::new(&[&tree.root, &tree.target]).ok());
     let (scale, _) = crate::calibrate::scale(timeout_scale);
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let mut s = Session {

@@ -2,26 +2,12 @@
 //! do not compile (tests/hostile), graded as one class, next to an honest
 //! submission that must get full marks for its piece.
 
+mod support;
+
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
+use support::{copy_dir, honest, piece, repo, student};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("grader-{name}-{}", std::process::id()));
@@ -50,41 +36,9 @@ fn class() -> PathBuf {
     dir
 }
 
-fn honest(student: &Path) {
-    let src = student.join("exercises/linux-threads/src");
-    std::fs::create_dir_all(&src).unwrap();
-    std::fs::copy(repo().join("solutions/linux-threads/src/lib.rs"), src.join("lib.rs")).unwrap();
-}
-
 /// Runs the grader; returns its exit code, its JSON report and its terminal output.
 fn grade(args: &[&str]) -> (i32, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_grader"))
-        .args(args)
-        .args(["--json", "-"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let json = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("no JSON ({e}); stderr:\n{stderr}"));
-    (out.status.code().expect("the grader was killed by a signal"), json, stderr)
-}
-
-fn student<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["submissions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["student"] == name)
-        .unwrap_or_else(|| panic!("no student {name}"))
-}
-
-fn piece<'a>(sub: &'a Value, name: &str) -> &'a Value {
-    sub["pieces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["piece"] == name)
-        .unwrap_or_else(|| panic!("no piece {name}"))
+    support::grade(Command::new(env!("CARGO_BIN_EXE_grader")), args)
 }
 
 /// Every item of `piece` failed, and each failure's detail says `words`.

@@ -2,7 +2,7 @@
 //! `cargo test -p fork` and against the reference with `cargo test -p fork-solution`.
 
 use api::sim::Machine;
-use api::{Errno, Flags, Memory, NPROC, State};
+use api::{Errno, Flags, Memory, NPROC, Pid, Proc, Procs, RunQueue, State};
 use fork::{copy_space, fork};
 
 const CODE: u64 = 0x40_0000;
@@ -30,11 +30,16 @@ fn parent(m: &mut Machine) -> i32 {
     pid
 }
 
+/// Forks in the simulated machine, with a kernel that has nothing to prepare.
+fn fork_in(m: &mut Machine, parent: Pid) -> Result<Pid, Errno> {
+    fork(&mut m.procs, &mut m.mem, &mut m.rq, parent, copy_space, &mut |_| {})
+}
+
 #[test]
 fn child_sees_zero_parent_gets_child_pid() {
     let mut m = Machine::new(64);
     let p = parent(&mut m);
-    let c = fork(&mut m.procs, &mut m.mem, &mut m.rq, p, copy_space).unwrap();
+    let c = fork_in(&mut m, p).unwrap();
     assert_ne!(c, p, "the child needs a pid of its own");
     let child = m.procs.get(c).expect("the child is in the task table");
     assert_eq!(child.pid, c);
@@ -50,7 +55,7 @@ fn child_sees_zero_parent_gets_child_pid() {
 fn child_resumes_with_the_parents_registers() {
     let mut m = Machine::new(64);
     let p = parent(&mut m);
-    let c = fork(&mut m.procs, &mut m.mem, &mut m.rq, p, copy_space).unwrap();
+    let c = fork_in(&mut m, p).unwrap();
     let (pt, ct) = (&m.procs.get(p).unwrap().kstack.tf, &m.procs.get(c).unwrap().kstack.tf);
     assert_eq!((ct.rip, ct.rsp, ct.rbx), (pt.rip, pt.rsp, pt.rbx));
     assert_eq!(ct.fx.0[100], 0x42, "FPU/SSE state is part of the registers");
@@ -60,7 +65,7 @@ fn child_resumes_with_the_parents_registers() {
 fn child_is_linked_to_its_parent_and_runnable() {
     let mut m = Machine::new(64);
     let p = parent(&mut m);
-    let c = fork(&mut m.procs, &mut m.mem, &mut m.rq, p, copy_space).unwrap();
+    let c = fork_in(&mut m, p).unwrap();
     let child = m.procs.get(c).unwrap();
     assert_eq!(child.ppid, p);
     assert_eq!(child.name, "parent", "the child runs the same program");
@@ -73,9 +78,9 @@ fn child_is_linked_to_its_parent_and_runnable() {
 fn every_fork_gets_a_fresh_pid() {
     let mut m = Machine::new(128);
     let p = parent(&mut m);
-    let a = fork(&mut m.procs, &mut m.mem, &mut m.rq, p, copy_space).unwrap();
-    let b = fork(&mut m.procs, &mut m.mem, &mut m.rq, p, copy_space).unwrap();
-    let c = fork(&mut m.procs, &mut m.mem, &mut m.rq, a, copy_space).unwrap();
+    let a = fork_in(&mut m, p).unwrap();
+    let b = fork_in(&mut m, p).unwrap();
+    let c = fork_in(&mut m, a).unwrap();
     assert!(p < a && a < b && b < c, "pids count up: {p} {a} {b} {c}");
     assert_eq!(m.procs.get(c).unwrap().ppid, a);
 }
@@ -84,7 +89,7 @@ fn every_fork_gets_a_fresh_pid() {
 fn child_memory_is_a_copy_not_a_share() {
     let mut m = Machine::new(64);
     let p = parent(&mut m);
-    let c = fork(&mut m.procs, &mut m.mem, &mut m.rq, p, copy_space).unwrap();
+    let c = fork_in(&mut m, p).unwrap();
     assert_eq!(m.read(c, DATA, 9).unwrap(), b"counter=1");
     assert_eq!(m.read(c, STACK, 5).unwrap(), b"stack");
     m.write(c, DATA, b"counter=2").unwrap();
@@ -111,7 +116,7 @@ fn child_memory_is_a_copy_not_a_share() {
 fn permissions_are_copied() {
     let mut m = Machine::new(64);
     let p = parent(&mut m);
-    let c = fork(&mut m.procs, &mut m.mem, &mut m.rq, p, copy_space).unwrap();
+    let c = fork_in(&mut m, p).unwrap();
     let flags: Vec<_> = m
         .pages(c)
         .iter()
@@ -129,7 +134,7 @@ fn full_table_gives_eagain_and_changes_nothing() {
         m.spawn(p, "filler", &[]);
     }
     let free = m.mem.free_frames();
-    assert_eq!(fork(&mut m.procs, &mut m.mem, &mut m.rq, p, copy_space), Err(Errno::EAGAIN));
+    assert_eq!(fork_in(&mut m, p), Err(Errno::EAGAIN));
     assert_eq!(m.mem.free_frames(), free, "frames leaked by a failed fork");
     assert_eq!(m.procs.len(), NPROC);
     assert!(m.rq.queue.is_empty());
@@ -143,7 +148,7 @@ fn out_of_memory_gives_enomem_and_leaks_nothing() {
         let mut m = Machine::new(64);
         let p = parent(&mut m);
         m.mem.leave_free(left);
-        match fork(&mut m.procs, &mut m.mem, &mut m.rq, p, copy_space) {
+        match fork_in(&mut m, p) {
             Err(e) => {
                 assert_eq!(e, Errno::ENOMEM, "with {left} free frames");
                 assert_eq!(
@@ -174,4 +179,52 @@ fn copy_space_copies_every_page_into_new_frames() {
     }
     copy.destroy(&mut m.mem);
     assert_eq!(m.mem.free_frames(), before, "destroying the copy must give back every frame");
+}
+
+/// A run queue that notes, for each task it is asked to queue, the saved
+/// stack pointer the task has at that moment.
+#[derive(Default)]
+struct Watching {
+    queued: Vec<(Pid, Option<u64>)>,
+}
+
+impl RunQueue for Watching {
+    fn make_runnable(&mut self, procs: &mut Procs, pid: Pid) {
+        self.queued.push((pid, procs.get(pid).map(|p| p.saved_sp)));
+        if let Some(p) = procs.get_mut(pid) {
+            p.state = State::Runnable;
+        }
+    }
+    fn pick_next(&mut self, _: &mut Procs) -> Option<Pid> {
+        None
+    }
+    fn remove(&mut self, _: Pid) {}
+    fn tick(&mut self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn the_kernel_prepares_the_child_before_it_is_queued() {
+    let mut m = Machine::new(64);
+    let p = parent(&mut m);
+    let mut rq = Watching::default();
+    let mut seen = Vec::new();
+    // What the kernel does here: build the frame the child's first context
+    // switch lands on, and point its saved stack pointer at it.
+    let mut prepare = |child: &mut Proc| {
+        seen.push((child.pid, child.kstack.tf.rax, child.kstack.tf.rip));
+        child.saved_sp = 0x5af3;
+    };
+    let c = fork(&mut m.procs, &mut m.mem, &mut rq, p, copy_space, &mut prepare).unwrap();
+    assert_eq!(
+        seen,
+        [(c, 0, CODE + 2)],
+        "call prepare once, with the finished child: its pid, the parent's registers, rax 0"
+    );
+    assert_eq!(
+        rq.queued,
+        [(c, Some(0x5af3))],
+        "the child must be prepared before it is queued: once queued, it may be switched to"
+    );
 }

@@ -30,5 +30,5 @@ pub mod status;
 pub use errno::Errno;
 pub use memory::{Frame, Memory, PAGE_SIZE};
 pub use paging::{AddressSpace, Flags, Page, USER_END, USER_START};
-pub use proc::{KernelStack, NPROC, Pid, Proc, Procs, State, TrapFrame};
+pub use proc::{KernelStack, NPROC, Pid, Proc, Procs, State, TrapFrame, USER_CS, USER_DS};
 pub use sched::{RunQueue, WaitQueue};

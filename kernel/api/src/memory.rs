@@ -35,16 +35,20 @@ pub unsafe trait Memory {
     fn flush_tlb(&mut self, root: Frame, va: u64);
 
     fn read(&self, frame: Frame, offset: usize, buf: &mut [u8]) {
+        // SAFETY: the frame's own bytes (the trait's contract), borrowed only
+        // for this call, in which nothing else touches them.
         let page = unsafe { &*self.page(frame) };
         buf.copy_from_slice(&page[offset..offset + buf.len()]);
     }
 
     fn write(&mut self, frame: Frame, offset: usize, data: &[u8]) {
+        // SAFETY: as in `read`; `&mut self` excludes any other access meanwhile.
         let page = unsafe { &mut *self.page(frame) };
         page[offset..offset + data.len()].copy_from_slice(data);
     }
 
     fn fill(&mut self, frame: Frame, range: Range<usize>, byte: u8) {
+        // SAFETY: as in `write`.
         let page = unsafe { &mut *self.page(frame) };
         page[range].fill(byte);
     }
@@ -52,7 +56,7 @@ pub unsafe trait Memory {
     /// Copies all 4096 bytes of `from` into `to`.
     fn copy_frame(&mut self, from: Frame, to: Frame) {
         assert_ne!(from, to, "copying a frame onto itself");
-        // Distinct frames never overlap, by the trait's safety contract.
+        // SAFETY: distinct frames never overlap, by the trait's contract.
         unsafe { core::ptr::copy_nonoverlapping(self.page(from), self.page(to), 1) };
     }
 
@@ -60,12 +64,13 @@ pub unsafe trait Memory {
     /// Page-table walks do little else, so this is one load, not a copy.
     fn read_u64(&self, frame: Frame, index: usize) -> u64 {
         assert!(index < PAGE_SIZE / 8);
-        // In bounds (checked above) and aligned: a frame is page aligned.
+        // SAFETY: in bounds (checked above) and aligned: a frame is page aligned.
         unsafe { (self.page(frame) as *const u64).add(index).read() }
     }
 
     fn write_u64(&mut self, frame: Frame, index: usize, value: u64) {
         assert!(index < PAGE_SIZE / 8);
+        // SAFETY: as in `read_u64`.
         unsafe { (self.page(frame) as *mut u64).add(index).write(value) }
     }
 }

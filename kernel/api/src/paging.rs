@@ -87,6 +87,11 @@ fn leaf(frame: Frame, flags: Flags) -> u64 {
     frame.0 | flags.union(Flags::PRESENT).union(Flags::USER).0
 }
 
+/// What `AddressSpace::each_chunk` calls for each piece of a user copy: with
+/// memory, the frame, the offset in the frame, the offset in the buffer, and
+/// the length.
+type ChunkFn<'a> = &'a mut dyn FnMut(&mut dyn Memory, Frame, usize, usize, usize);
+
 /// One user page: where it is, which frame backs it, and its permissions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
@@ -216,7 +221,7 @@ impl AddressSpace {
     /// The page table and index that hold the entry for user page `va`,
     /// creating missing tables. One walk: fork does this for every page.
     fn leaf_slot(&self, mem: &mut dyn Memory, va: u64) -> Result<(Frame, usize), Errno> {
-        if va % crate::PAGE_SIZE as u64 != 0 || !(USER_START..USER_END).contains(&va) {
+        if !va.is_multiple_of(crate::PAGE_SIZE as u64) || !(USER_START..USER_END).contains(&va) {
             return Err(Errno::EFAULT);
         }
         let pt = self.table(mem, va, 1, true)?.ok_or(Errno::EFAULT)?;
@@ -324,7 +329,7 @@ impl AddressSpace {
         va: u64,
         len: usize,
         need: Flags,
-        f: &mut dyn FnMut(&mut dyn Memory, Frame, usize, usize, usize),
+        f: ChunkFn,
     ) -> Result<(), Errno> {
         let end = va.checked_add(len as u64).ok_or(Errno::EFAULT)?;
         if va < USER_START || end > USER_END {

@@ -78,12 +78,39 @@ pub struct TrapFrame {
 }
 // ANCHOR_END: trap_frame
 
+/// The user code and data segment selectors: entries 4 and 3 of the kernel's
+/// GDT (kernel/os/src/x86.rs), with privilege level 3 in the low bits.
+pub const USER_CS: u64 = 0x20 | 3;
+pub const USER_DS: u64 = 0x18 | 3;
+
 impl TrapFrame {
+    /// The frame that starts a program at `entry` in user mode, with its stack
+    /// at `stack`, interrupts on and every other register zero: what
+    /// Linux's `start_thread()` sets up at the end of exec.
+    pub fn for_user(entry: u64, stack: u64) -> TrapFrame {
+        // SAFETY: a TrapFrame is integers only, for which all-zero bytes are valid.
+        let mut tf: TrapFrame = unsafe { core::mem::zeroed() };
+        tf.rip = entry;
+        tf.cs = USER_CS;
+        tf.rflags = RFLAGS_IF | RFLAGS_RESERVED;
+        tf.rsp = stack;
+        tf.ss = USER_DS;
+        // The x87 control word and MXCSR as after a reset (fninit, ldmxcsr 0x1f80).
+        tf.fx.0[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
+        tf.fx.0[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+        tf
+    }
+
     /// Did the trap come from user mode (ring 3)?
     pub fn from_user(&self) -> bool {
         self.cs & 3 == 3
     }
 }
+
+/// RFLAGS bit 9: interrupts enabled.
+const RFLAGS_IF: u64 = 1 << 9;
+/// RFLAGS bit 1 always reads as 1.
+const RFLAGS_RESERVED: u64 = 1 << 1;
 
 pub const KSTACK_SIZE: usize = 16 * 1024;
 
@@ -129,8 +156,9 @@ pub struct Proc {
     /// The user half of memory. `None` for kernel threads such as idle.
     pub space: Option<AddressSpace>,
     pub kstack: Box<KernelStack>,
-    /// The saved kernel stack pointer while the task is off the CPU (`switch_to` uses it).
-    pub context: u64,
+    /// The kernel stack pointer `switch_to` saved when the task last left the
+    /// CPU, and loads when it comes back (Linux: `thread.sp`).
+    pub saved_sp: u64,
     /// The `wait4` status, once a zombie.
     pub exit_status: i32,
     /// Where this task sleeps in `wait4` until a child exits (Linux: `signal->wait_chldexit`).
@@ -151,7 +179,7 @@ impl Proc {
             name: String::from(name),
             space: None,
             kstack: KernelStack::new_boxed(),
-            context: 0,
+            saved_sp: 0,
             exit_status: 0,
             child_exit: WaitQueue::new(),
             ticks: 0,

@@ -9,11 +9,13 @@ use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::cell::UnsafeCell;
 
 /// `n` frames of simulated physical memory. Frame `i` has physical address
 /// `(i + 1) * 4096`, so no frame sits at address 0.
 pub struct SimMemory {
-    pages: Vec<Box<[u8; PAGE_SIZE]>>,
+    /// In `UnsafeCell`s: `page(&self)` hands out pointers that are written through.
+    pages: Vec<Box<UnsafeCell<[u8; PAGE_SIZE]>>>,
     refs: Vec<u32>,
     free: Vec<usize>,
     /// Every TLB flush asked for, in order: tests check that changes are flushed.
@@ -32,7 +34,7 @@ pub type FaultHandler = fn(&mut dyn Memory, &mut AddressSpace, u64) -> Result<()
 impl SimMemory {
     pub fn new(frames: usize) -> SimMemory {
         SimMemory {
-            pages: (0..frames).map(|_| Box::new([0; PAGE_SIZE])).collect(),
+            pages: (0..frames).map(|_| Box::new(UnsafeCell::new([0; PAGE_SIZE]))).collect(),
             refs: vec![0; frames],
             // Hand out low frames first, so runs are repeatable.
             free: (0..frames).rev().collect(),
@@ -44,7 +46,7 @@ impl SimMemory {
     fn slot(&self, frame: Frame) -> usize {
         let i = (frame.0 as usize / PAGE_SIZE).wrapping_sub(1);
         assert!(
-            frame.0 % PAGE_SIZE as u64 == 0 && i < self.pages.len(),
+            frame.0.is_multiple_of(PAGE_SIZE as u64) && i < self.pages.len(),
             "{frame:?} is not a frame"
         );
         i
@@ -124,10 +126,12 @@ impl SimMemory {
     }
 }
 
+// SAFETY: `page` points at the frame's own boxed array, which lives as long
+// as the SimMemory: a freed frame is poisoned and reused, never dropped.
 unsafe impl Memory for SimMemory {
     fn alloc(&mut self) -> Option<Frame> {
         let i = self.free.pop()?;
-        self.pages[i].fill(0);
+        self.pages[i].get_mut().fill(0);
         self.refs[i] = 1;
         Some(Frame((i as u64 + 1) * PAGE_SIZE as u64))
     }
@@ -144,7 +148,7 @@ unsafe impl Memory for SimMemory {
         self.refs[i] -= 1;
         if self.refs[i] == 0 {
             // Poison freed frames, so a use after free shows up in tests.
-            self.pages[i].fill(0xdd);
+            self.pages[i].get_mut().fill(0xdd);
             self.free.push(i);
             // A freed PML4 means its address space is gone: the CPU would have
             // switched CR3 away, which flushes its translations.
@@ -162,7 +166,7 @@ unsafe impl Memory for SimMemory {
     }
 
     fn page(&self, frame: Frame) -> *mut [u8; PAGE_SIZE] {
-        &*self.pages[self.slot(frame)] as *const [u8; PAGE_SIZE] as *mut [u8; PAGE_SIZE]
+        self.pages[self.slot(frame)].get()
     }
 
     fn flush_tlb(&mut self, root: Frame, va: u64) {

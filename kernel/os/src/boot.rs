@@ -17,12 +17,12 @@ pub fn phys_to_virt(phys: u64) -> *mut u8 {
 }
 
 unsafe extern "C" {
-    static boot_pml4: u8;
+    safe static boot_pml4: u8;
 }
 
 /// The boot page tables become the kernel's template for every address space.
 pub fn kernel_root() -> u64 {
-    unsafe { &boot_pml4 as *const u8 as u64 }
+    &raw const boot_pml4 as u64
 }
 
 global_asm!(
@@ -106,7 +106,7 @@ pvh_start:
     mov eax, offset boot_pml4
     mov cr3, eax
     /* EFER: SCE (syscall), LME (long mode), NXE (no-execute bit). */
-    mov ecx, 0xc0000080
+    mov ecx, {efer}
     rdmsr
     or eax, (1 << 0) | (1 << 8) | (1 << 11)
     wrmsr
@@ -137,5 +137,6 @@ long_mode:
 /* ANCHOR_END: long_mode */
 3:  hlt
     jmp 3b
-"#
+"#,
+    efer = const crate::x86::MSR_EFER,
 );

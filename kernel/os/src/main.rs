@@ -9,52 +9,40 @@ extern crate alloc;
 
 mod boot;
 mod console;
-mod cpu;
 mod initrd;
 mod memory;
 mod pieces;
 mod pvh;
+mod state;
 mod syscall;
 mod task;
 mod trap;
+mod x86;
 
-use core::cell::UnsafeCell;
-
-/// Kernel-wide state. One CPU, and interrupts are off whenever kernel code
-/// runs (they are only let in while idle waits in `hlt`), so nothing else can
-/// touch it at the same time: no lock is needed. A multiprocessor kernel
-/// would need one here, as Linux's run queues each have a spinlock.
-pub struct Global<T>(UnsafeCell<T>);
-
-unsafe impl<T> Sync for Global<T> {}
-
-impl<T> Global<T> {
-    pub const fn new(value: T) -> Global<T> {
-        Global(UnsafeCell::new(value))
-    }
-
-    #[allow(clippy::mut_from_ref)]
-    pub fn get(&self) -> &mut T {
-        unsafe { &mut *self.0.get() }
-    }
-}
+use state::{Cpu, Kernel};
 
 // ANCHOR: kmain
 #[unsafe(no_mangle)]
 extern "C" fn kmain(start_info: u32) -> ! {
     console::init();
-    let info = pvh::StartInfo::read(start_info as u64);
+    // SAFETY: boot.rs passes on what the boot loader left in ebx.
+    let info = unsafe { pvh::StartInfo::read(start_info as u64) };
     let options = pvh::Options::parse(info.cmdline());
-    memory::init(&info);
-    cpu::init();
+    let mem = memory::init(&info);
+    console::set_nonce(options.nonce);
+    // SAFETY: this is boot, interrupts are off, and it happens once.
+    unsafe { x86::init() };
     kprintln!(
         "kernel: {} MiB free, fork copies {}, timer {} Hz",
-        memory::free_mib(),
-        if options.cow { "on write" } else { "eagerly" },
-        cpu::HZ
+        mem.free_mib(),
+        options.copying,
+        x86::HZ
     );
-    task::start_init(&options);
-    task::idle()
+    // SAFETY: the first entry into the kernel; nothing else runs yet.
+    let mut cpu = unsafe { Cpu::enter() };
+    cpu.start(Kernel::new(mem, options.copying));
+    task::start_init(cpu.kernel(), &options);
+    task::idle(cpu)
 }
 // ANCHOR_END: kmain
 

@@ -1,10 +1,10 @@
 //! Physical memory: a frame allocator fed by the PVH memory map, the
 //! reference counts copy-on-write needs, and the kernel heap.
 
-use crate::Global;
 use crate::boot::phys_to_virt;
 use crate::pvh::{RAM, StartInfo};
 use api::{Frame, Memory, PAGE_SIZE};
+use core::sync::atomic::{AtomicBool, Ordering};
 use linked_list_allocator::LockedHeap;
 
 /// We use at most this much RAM: the reference counts are a fixed array.
@@ -22,56 +22,74 @@ pub struct PhysMem {
     refs: [u16; MAX_FRAMES],
 }
 
-pub static MEM: Global<PhysMem> =
-    Global::new(PhysMem { free_list: 0, free: 0, refs: [0; MAX_FRAMES] });
+/// In a static: the reference counts alone take 512 KiB. Reached only
+/// through the one `&'static mut` that [`init`] hands out.
+static mut MEM: PhysMem = PhysMem { free_list: 0, free: 0, refs: [0; MAX_FRAMES] };
 
 unsafe extern "C" {
-    static __kernel_end: u8;
+    /// The end of the kernel image (kernel.ld): no frame below it is handed out.
+    safe static __kernel_end: u8;
 }
 
-pub fn init(info: &StartInfo) {
-    let kernel_end = unsafe { &__kernel_end as *const u8 as u64 };
+/// Hands every RAM frame above the kernel image to the frame allocator, and
+/// the first 8 MiB of them to the kernel heap. Returns physical memory, which
+/// the kernel keeps in its state from then on; a second call panics.
+pub fn init(info: &StartInfo) -> &'static mut PhysMem {
+    static TAKEN: AtomicBool = AtomicBool::new(false);
+    assert!(!TAKEN.swap(true, Ordering::Relaxed), "memory::init called twice");
+    let mem = &raw mut MEM;
+    // SAFETY: the flag above lets this run once, so this is the only
+    // reference to MEM there ever is.
+    let mem = unsafe { &mut *mem };
+    let kernel_end = &raw const __kernel_end as u64;
     let mut heap_done = false;
     for e in info.memory_map().iter().filter(|e| e.kind == RAM) {
         let start = e.addr.max(kernel_end).next_multiple_of(PAGE_SIZE as u64);
         let end = (e.addr + e.size).min((MAX_FRAMES * PAGE_SIZE) as u64) & !(PAGE_SIZE as u64 - 1);
         let mut at = start;
         if !heap_done && end.saturating_sub(start) > HEAP_SIZE * 2 {
+            // SAFETY: RAM that no frame and no other heap will cover (`at`
+            // skips it), mapped by the direct map; this runs once.
             unsafe { HEAP.lock().init(phys_to_virt(start), HEAP_SIZE as usize) };
             at += HEAP_SIZE;
             heap_done = true;
         }
         while at < end {
-            MEM.get().release(Frame(at));
+            mem.release(Frame(at));
             at += PAGE_SIZE as u64;
         }
     }
     assert!(heap_done, "no room for the kernel heap");
     api::paging::set_kernel_root(Frame(crate::boot::kernel_root()));
-}
-
-pub fn free_mib() -> usize {
-    MEM.get().free * PAGE_SIZE >> 20
+    mem
 }
 
 impl PhysMem {
+    pub fn free_mib(&self) -> usize {
+        (self.free * PAGE_SIZE) >> 20
+    }
+
     fn index(frame: Frame) -> usize {
         frame.0 as usize / PAGE_SIZE
     }
 
     fn release(&mut self, frame: Frame) {
+        // SAFETY: a free frame belongs to the allocator alone.
         unsafe { *(phys_to_virt(frame.0) as *mut u64) = self.free_list };
         self.free_list = frame.0;
         self.free += 1;
     }
 }
 
+// SAFETY: `page` is the frame's own 4096 bytes in the direct map, which maps
+// all of RAM for good.
 unsafe impl Memory for PhysMem {
     fn alloc(&mut self) -> Option<Frame> {
         if self.free_list == 0 {
             return None;
         }
         let frame = Frame(self.free_list);
+        // SAFETY: the head of the free list is a free frame: the allocator's.
         self.free_list = unsafe { *(phys_to_virt(frame.0) as *const u64) };
         self.free -= 1;
         self.refs[Self::index(frame)] = 1;
@@ -111,7 +129,8 @@ unsafe impl Memory for PhysMem {
     fn flush_tlb(&mut self, root: Frame, va: u64) {
         // Only the running address space can be cached; others are flushed
         // wholesale when CR3 is loaded at the next switch.
-        if crate::cpu::read_cr3() == root.0 {
+        if crate::x86::read_cr3() == root.0 {
+            // SAFETY: dropping a cached translation is always safe.
             unsafe { core::arch::asm!("invlpg [{}]", in(reg) va) };
         }
     }

@@ -2,12 +2,13 @@
 //! rax = number; arguments in rdi, rsi, rdx, r10, r8, r9; the result, or a
 //! negative errno, back in rax.
 
-use crate::pieces::{exec, fork, wait};
-use crate::task::{self, kernel, mem, space};
-use crate::{console, cpu, initrd};
+use crate::pieces::{cow, exec, fork, wait};
+use crate::state::{Copying, Cpu, Kernel};
+use crate::{console, initrd, task, x86};
 use alloc::vec::Vec;
 use api::abi::{ProcInfo, SYS_FREE_FRAMES, SYS_PROC_LIST};
-use api::{Errno, Flags, Memory, PAGE_SIZE, RunQueue, TrapFrame, USER_END, USER_START, status};
+use api::status;
+use api::{Errno, Flags, Memory, PAGE_SIZE, Proc, RunQueue, TrapFrame, USER_END, USER_START};
 
 const READ: u64 = 0;
 const WRITE: u64 = 1;
@@ -29,47 +30,70 @@ const EXIT_GROUP: u64 = 231;
 type SysResult = Result<u64, Errno>;
 
 // ANCHOR: dispatch
-pub fn dispatch(tf: &mut TrapFrame) {
+/// Runs the system call whose number and arguments `tf` holds (the registers
+/// at entry), and leaves its result in the task's saved `rax`. The calls that
+/// may sleep or end the task get the `Cpu`; the others, the kernel.
+pub fn dispatch(cpu: &mut Cpu, tf: &TrapFrame) {
     let (a0, a1, a2, a3, a4, a5) = (tf.rdi, tf.rsi, tf.rdx, tf.r10, tf.r8, tf.r9);
     let r = match tf.rax {
-        READ => sys_read(a0, a1, a2),
-        WRITE => sys_write(a0, a1, a2),
-        MMAP => sys_mmap(a0, a1, a2, a3, a4 as i64, a5),
-        MUNMAP => sys_munmap(a0, a1),
-        SCHED_YIELD => sys_yield(),
-        NANOSLEEP => sys_nanosleep(a0),
-        GETPID => Ok(task::current().pid as u64),
-        GETPPID => Ok(task::current().ppid as u64),
-        CLONE => sys_clone(a0),
-        FORK | VFORK => sys_fork(),
-        EXECVE => sys_execve(a0, a1, a2),
-        EXIT | EXIT_GROUP => task::exit(status::exited(a0 as i32)),
-        WAIT4 => sys_wait4(a0 as i32, a1, a2 as i32),
-        REBOOT => sys_reboot(a0, a1, a2, a3),
-        SYS_PROC_LIST => sys_proc_list(a0, a1),
-        SYS_FREE_FRAMES => Ok(mem().free_frames() as u64),
+        READ => sys_read(cpu, a0, a1, a2),
+        WRITE => sys_write(cpu.kernel(), a0, a1, a2),
+        MMAP => sys_mmap(cpu.kernel(), a0, a1, a2, a3, a4 as i64, a5),
+        MUNMAP => sys_munmap(cpu.kernel(), a0, a1),
+        SCHED_YIELD => sys_yield(cpu),
+        NANOSLEEP => sys_nanosleep(cpu, a0),
+        GETPID => Ok(cpu.kernel().task().pid as u64),
+        GETPPID => Ok(cpu.kernel().task().ppid as u64),
+        CLONE => sys_clone(cpu.kernel(), a0),
+        FORK | VFORK => sys_fork(cpu.kernel()),
+        EXECVE => sys_execve(cpu.kernel(), a0, a1, a2),
+        EXIT | EXIT_GROUP => task::exit(cpu, status::exited(a0 as i32)),
+        WAIT4 => sys_wait4(cpu, a0 as i32, a1, a2 as i32),
+        REBOOT => sys_reboot(cpu.kernel(), a0, a1, a2, a3),
+        SYS_PROC_LIST => sys_proc_list(cpu.kernel(), a0, a1),
+        SYS_FREE_FRAMES => Ok(cpu.kernel().mem.free_frames() as u64),
         _ => Err(Errno::ENOSYS),
     };
-    // After a successful execve the frame is the new program's, whose rax starts at 0.
-    task::current().kstack.tf.rax = task::errno_ret(r);
+    // A fresh borrow: the call may have slept. After a successful execve the
+    // frame is the new program's, whose rax starts at 0.
+    cpu.kernel().task().kstack.tf.rax = errno_ret(r);
 }
 // ANCHOR_END: dispatch
 
-/// copy_to_user: the kernel writes into the current task's memory.
-fn copy_out(va: u64, data: &[u8]) -> Result<(), Errno> {
-    task::prepare_user_write(va, data.len())?;
-    space().write_user(mem(), va, data)
+/// The result as the program sees it in `rax`: the value, or `-errno`.
+fn errno_ret(r: SysResult) -> u64 {
+    r.unwrap_or_else(|e| e.to_ret() as u64)
 }
 
-fn sys_write(fd: u64, buf: u64, len: u64) -> SysResult {
+/// Before the kernel writes into user memory at `va`: with copy-on-write, a
+/// shared page must be copied first, just as if the program had written it.
+fn prepare_user_write(k: &mut Kernel, va: u64, len: usize) -> Result<(), Errno> {
+    match k.copying {
+        Copying::OnWrite => {
+            let (mem, space) = k.user_memory();
+            cow::prepare_user_write(mem, space, va, len)
+        }
+        Copying::Eager => Ok(()),
+    }
+}
+
+/// copy_to_user: the kernel writes into the current task's memory.
+fn copy_out(k: &mut Kernel, va: u64, data: &[u8]) -> Result<(), Errno> {
+    prepare_user_write(k, va, data.len())?;
+    let (mem, space) = k.user_memory();
+    space.write_user(mem, va, data)
+}
+
+fn sys_write(k: &mut Kernel, fd: u64, buf: u64, len: u64) -> SysResult {
     if fd != 1 && fd != 2 {
         return Err(Errno::EBADF);
     }
     let mut chunk = [0u8; 256];
     let mut done = 0;
+    let (mem, space) = k.user_memory();
     while done < len {
         let n = (len - done).min(chunk.len() as u64) as usize;
-        space().read_user(mem(), buf.wrapping_add(done), &mut chunk[..n])?;
+        space.read_user(mem, buf.wrapping_add(done), &mut chunk[..n])?;
         console::write_bytes(&chunk[..n]);
         done += n as u64;
     }
@@ -77,7 +101,7 @@ fn sys_write(fd: u64, buf: u64, len: u64) -> SysResult {
 }
 
 /// Reads one byte at a time from the console, sleeping until one arrives.
-fn sys_read(fd: u64, buf: u64, len: u64) -> SysResult {
+fn sys_read(cpu: &mut Cpu, fd: u64, buf: u64, len: u64) -> SysResult {
     if fd != 0 {
         return Err(Errno::EBADF);
     }
@@ -87,11 +111,12 @@ fn sys_read(fd: u64, buf: u64, len: u64) -> SysResult {
     loop {
         if let Some(b) = console::read_byte() {
             let b = if b == b'\r' { b'\n' } else { b };
-            copy_out(buf, &[b])?;
+            copy_out(cpu.kernel(), buf, &[b])?;
             return Ok(1);
         }
-        kernel().console.push(kernel().current);
-        task::sleep();
+        let k = cpu.kernel();
+        k.console.push(k.current);
+        task::sleep(cpu);
     }
 }
 
@@ -106,7 +131,7 @@ const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
 fn user_pages(addr: u64, len: u64) -> Result<impl Iterator<Item = u64>, Errno> {
     let rounded = len.checked_next_multiple_of(PAGE_SIZE as u64).ok_or(Errno::EINVAL)?;
     let end = addr.checked_add(rounded).ok_or(Errno::EINVAL)?;
-    if len == 0 || addr % PAGE_SIZE as u64 != 0 || addr < USER_START || end > USER_END {
+    if len == 0 || !addr.is_multiple_of(PAGE_SIZE as u64) || addr < USER_START || end > USER_END {
         return Err(Errno::EINVAL);
     }
     Ok((addr..end).step_by(PAGE_SIZE))
@@ -115,7 +140,15 @@ fn user_pages(addr: u64, len: u64) -> Result<impl Iterator<Item = u64>, Errno> {
 /// mmap, for the one case our programs need: fresh zeroed private memory at
 /// an address the caller picks (`MAP_PRIVATE | MAP_ANONYMOUS |
 /// MAP_FIXED_NOREPLACE`). Like Linux, it refuses to replace anything mapped.
-fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: i64, offset: u64) -> SysResult {
+fn sys_mmap(
+    k: &mut Kernel,
+    addr: u64,
+    len: u64,
+    prot: u64,
+    flags: u64,
+    fd: i64,
+    offset: u64,
+) -> SysResult {
     if flags != MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE || fd != -1 || offset != 0 {
         return Err(Errno::EINVAL);
     }
@@ -125,16 +158,17 @@ fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: i64, offset: u64) ->
     }
     let pages = user_pages(addr, len)?;
     for (done, va) in pages.enumerate() {
-        let mapped = match mem().alloc() {
+        let (mem, space) = k.user_memory();
+        let mapped = match mem.alloc() {
             None => Err(Errno::ENOMEM),
-            Some(frame) => space().map(mem(), va, frame, perm).inspect_err(|_| {
-                mem().decref(frame);
+            Some(frame) => space.map(mem, va, frame, perm).inspect_err(|_| {
+                mem.decref(frame);
             }),
         };
         if let Err(e) = mapped {
             // Give back what this call mapped, and nothing else.
             if done > 0 {
-                sys_munmap(addr, done as u64 * PAGE_SIZE as u64)?;
+                sys_munmap(k, addr, done as u64 * PAGE_SIZE as u64)?;
             }
             return Err(e);
         }
@@ -144,70 +178,78 @@ fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: i64, offset: u64) ->
 
 /// Unmaps every page in the range; each frame loses a reference and is
 /// freed when no one else (a copy-on-write sharer) still holds it.
-fn sys_munmap(addr: u64, len: u64) -> SysResult {
+fn sys_munmap(k: &mut Kernel, addr: u64, len: u64) -> SysResult {
+    let (mem, space) = k.user_memory();
     for va in user_pages(addr, len)? {
-        if let Some((frame, _)) = space().unmap(mem(), va) {
-            mem().decref(frame);
+        if let Some((frame, _)) = space.unmap(mem, va) {
+            mem.decref(frame);
         }
     }
     Ok(0)
 }
 
-fn sys_yield() -> SysResult {
-    let k = kernel();
+// ANCHOR: sys_yield
+fn sys_yield(cpu: &mut Cpu) -> SysResult {
+    let k = cpu.kernel();
     k.rq.make_runnable(&mut k.procs, k.current);
-    task::schedule();
+    task::schedule(cpu);
     Ok(0)
 }
+// ANCHOR_END: sys_yield
 
-fn sys_nanosleep(req: u64) -> SysResult {
+fn sys_nanosleep(cpu: &mut Cpu, req: u64) -> SysResult {
     let mut ts = [0u8; 16];
-    space().read_user(mem(), req, &mut ts)?;
+    let k = cpu.kernel();
+    let (mem, space) = k.user_memory();
+    space.read_user(mem, req, &mut ts)?;
     let secs = u64::from_le_bytes(ts[..8].try_into().unwrap());
     let nanos = u64::from_le_bytes(ts[8..].try_into().unwrap());
     if nanos >= 1_000_000_000 {
         return Err(Errno::EINVAL);
     }
-    let tick_ns = 1_000_000_000 / cpu::HZ as u64;
-    let ticks = secs.saturating_mul(cpu::HZ as u64) + nanos.div_ceil(tick_ns);
-    let k = kernel();
+    let tick_ns = 1_000_000_000 / x86::HZ as u64;
+    let ticks = secs.saturating_mul(x86::HZ as u64) + nanos.div_ceil(tick_ns);
     k.timers.push((k.ticks + ticks.max(1), k.current));
-    task::sleep();
+    task::sleep(cpu);
     Ok(0)
 }
 
 /// clone() with only an exit signal in its flags is fork. Sharing flags
 /// (threads, CLONE_VM...) are Linux's; the mini-kernel refuses them.
-fn sys_clone(flags: u64) -> SysResult {
+fn sys_clone(k: &mut Kernel, flags: u64) -> SysResult {
     if flags & !0xff != 0 {
         return Err(Errno::EINVAL);
     }
-    sys_fork()
+    sys_fork(k)
 }
 
 // ANCHOR: sys_fork
-fn sys_fork() -> SysResult {
-    let k = kernel();
-    let child = fork::fork(&mut k.procs, mem(), &mut k.rq, k.current, k.copy)?;
-    let c = k.procs.get_mut(child).expect("fork lost the child");
-    c.start = k.ticks;
-    task::prepare_first_switch(c);
+fn sys_fork(k: &mut Kernel) -> SysResult {
+    let now = k.ticks;
+    // Linux's copy_thread(): what the child needs before it may be queued.
+    let mut prepare = |child: &mut Proc| {
+        child.start = now;
+        task::prepare_first_switch(child);
+    };
+    let copy = k.copying.copy_space();
+    let child = fork::fork(&mut k.procs, k.mem, &mut k.rq, k.current, copy, &mut prepare)?;
     Ok(child as u64)
 }
 // ANCHOR_END: sys_fork
 
 /// Reads a NULL-terminated array of string pointers (argv or envp).
-fn read_strings(mut va: u64) -> Result<Vec<Vec<u8>>, Errno> {
+fn read_strings(k: &mut Kernel, mut va: u64) -> Result<Vec<Vec<u8>>, Errno> {
+    let (mem, space) = k.user_memory();
     let mut out = Vec::new();
     let mut total = 0;
     while va != 0 {
         let mut p = [0u8; 8];
-        space().read_user(mem(), va, &mut p)?;
+        space.read_user(mem, va, &mut p)?;
         let p = u64::from_le_bytes(p);
         if p == 0 {
             break;
         }
-        let s = space().read_user_cstr(mem(), p, exec::ARG_MAX)?;
+        let s = space.read_user_cstr(mem, p, exec::ARG_MAX)?;
         total += s.len() + 1 + 8;
         if total > exec::ARG_MAX {
             return Err(Errno::E2BIG);
@@ -219,50 +261,55 @@ fn read_strings(mut va: u64) -> Result<Vec<Vec<u8>>, Errno> {
 }
 
 // ANCHOR: sys_execve
-fn sys_execve(path: u64, argv: u64, envp: u64) -> SysResult {
-    let path = space().read_user_cstr(mem(), path, 255)?;
-    let argv = read_strings(argv)?;
-    let envp = read_strings(envp)?;
+fn sys_execve(k: &mut Kernel, path: u64, argv: u64, envp: u64) -> SysResult {
+    let (mem, space) = k.user_memory();
+    let path = space.read_user_cstr(mem, path, 255)?;
+    let argv = read_strings(k, argv)?;
+    let envp = read_strings(k, envp)?;
     let elf = initrd::lookup(&path).ok_or(Errno::ENOENT)?;
     let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
     let env: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
     // Until load succeeds the old program is untouched: any error returns to it.
-    let image = exec::load(mem(), elf, &args, &env, task::random_bytes())?;
-    let p = task::current();
-    cpu::write_cr3(image.space.root().0);
+    let image = exec::load(k.mem, elf, &args, &env, task::random_bytes())?;
+    // SAFETY: the new tables map the kernel like every AddressSpace, and the
+    // task keeps them until it execs or exits (exit leaves them first).
+    unsafe { x86::write_cr3(image.space.root().0) };
+    let p = k.procs.get_mut(k.current).expect("no current task");
     if let Some(old) = p.space.replace(image.space) {
-        old.destroy(mem());
+        old.destroy(k.mem);
     }
     let name = path.rsplit(|&c| c == b'/').next().unwrap_or(&path);
     p.name = core::str::from_utf8(name).unwrap_or("?").into();
-    p.kstack.tf = task::user_frame(image.entry, image.stack_pointer);
+    p.kstack.tf = TrapFrame::for_user(image.entry, image.stack_pointer);
     Ok(0)
 }
 // ANCHOR_END: sys_execve
 
 // ANCHOR: sys_wait4
-fn sys_wait4(pid: i32, status_va: u64, options: i32) -> SysResult {
+fn sys_wait4(cpu: &mut Cpu, pid: i32, status_va: u64, options: i32) -> SysResult {
     if status_va != 0 {
         // Fail before reaping, so a bad pointer loses no child's status.
-        task::prepare_user_write(status_va, 4)?;
+        let k = cpu.kernel();
+        prepare_user_write(k, status_va, 4)?;
+        let (mem, space) = k.user_memory();
         let mut old = [0u8; 4];
-        space().read_user(mem(), status_va, &mut old)?;
-        space().write_user(mem(), status_va, &old)?;
+        space.read_user(mem, status_va, &mut old)?;
+        space.write_user(mem, status_va, &old)?;
     }
     loop {
-        let k = kernel();
+        let k = cpu.kernel();
         match wait::wait4(&mut k.procs, k.current, pid, options)? {
             wait::Wait::Reaped(child, st) => {
                 if status_va != 0 {
-                    copy_out(status_va, &st.to_le_bytes())?;
+                    copy_out(k, status_va, &st.to_le_bytes())?;
                 }
                 return Ok(child as u64);
             }
             wait::Wait::NotYet => return Ok(0),
             wait::Wait::Block => {
                 let cur = k.current;
-                task::current().child_exit.push(cur);
-                task::sleep();
+                k.task().child_exit.push(cur);
+                task::sleep(cpu);
             }
         }
     }
@@ -271,19 +318,17 @@ fn sys_wait4(pid: i32, status_va: u64, options: i32) -> SysResult {
 
 /// reboot(LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF, code):
 /// only init may, and `code` (our addition) becomes QEMU's exit status.
-fn sys_reboot(magic1: u64, magic2: u64, cmd: u64, code: u64) -> SysResult {
+fn sys_reboot(k: &mut Kernel, magic1: u64, magic2: u64, cmd: u64, code: u64) -> SysResult {
     if magic1 as u32 != 0xfee1_dead || magic2 as u32 != 672_274_793 || cmd as u32 != 0x4321_fedc {
         return Err(Errno::EINVAL);
     }
-    if task::current().pid != wait::INIT {
+    if k.current != wait::INIT {
         return Err(Errno::EPERM);
     }
-    crate::kprintln!("kernel: power off, status {} [{}]", code as u8, kernel().nonce);
-    console::exit(code as u8)
+    console::power_off(code as u8)
 }
 
-fn sys_proc_list(buf: u64, max: u64) -> SysResult {
-    let k = kernel();
+fn sys_proc_list(k: &mut Kernel, buf: u64, max: u64) -> SysResult {
     let mut n = 0;
     let idle = ProcInfo {
         pid: 0,
@@ -308,13 +353,15 @@ fn sys_proc_list(buf: u64, max: u64) -> SysResult {
     }));
     let rows: Vec<ProcInfo> = rows.take(max as usize).collect();
     for row in &rows {
+        // SAFETY: the bytes of a live ProcInfo, which has no padding: its
+        // fields (4 + 4 + 1 + 15 + 8 + 8 bytes) follow each other exactly.
         let bytes = unsafe {
             core::slice::from_raw_parts(
                 row as *const ProcInfo as *const u8,
                 core::mem::size_of::<ProcInfo>(),
             )
         };
-        copy_out(buf + n * bytes.len() as u64, bytes)?;
+        copy_out(k, buf + n * bytes.len() as u64, bytes)?;
         n += 1;
     }
     Ok(n)

@@ -95,9 +95,11 @@ fn bad_system_calls_get_enosys_and_efault() {
 #[test]
 fn a_hang_is_cut_off_by_the_timeout() {
     // With no command, init runs the shell, which waits for input forever.
+    // The timeout must still leave the boot time to reach init on a busy
+    // machine: under -icount that takes about 1.4 s when the host is idle.
     let opts = BootOptions {
         cmdline: String::new(),
-        timeout: std::time::Duration::from_secs(3),
+        timeout: std::time::Duration::from_secs(8).mul_f64(runner::timeout_scale()),
         ..Default::default()
     };
     let r = boot(kernel(), &opts).unwrap();

@@ -29,13 +29,24 @@ pub mod nr {
 // ANCHOR: syscall
 /// The `syscall` instruction: number in rax, arguments in rdi, rsi, rdx, r10.
 /// The CPU overwrites rcx and r11 (return address and flags).
-pub fn syscall(n: u64, a: [u64; 4]) -> i64 {
-    syscall6(n, [a[0], a[1], a[2], a[3], 0, 0])
+///
+/// # Safety
+/// The call does what its number says to this program: the arguments must be
+/// right for it. The kernel refuses a pointer outside the program's memory
+/// (`EFAULT`), but it writes wherever a valid one points (`read`, `wait4`),
+/// and `munmap` or `execve` take memory away from under the program.
+pub unsafe fn syscall(n: u64, a: [u64; 4]) -> i64 {
+    // SAFETY: the caller's promise, with r8 and r9 zero.
+    unsafe { syscall6(n, [a[0], a[1], a[2], a[3], 0, 0]) }
 }
 
 /// A system call with all six argument registers (the last two are r8, r9).
-pub fn syscall6(n: u64, a: [u64; 6]) -> i64 {
+///
+/// # Safety
+/// As for [`syscall`].
+pub unsafe fn syscall6(n: u64, a: [u64; 6]) -> i64 {
     let ret: i64;
+    // SAFETY: the caller's promise: the call is right for this program.
     unsafe {
         asm!("syscall", inlateout("rax") n as i64 => ret, in("rdi") a[0], in("rsi") a[1], in("rdx") a[2], in("r10") a[3],
              in("r8") a[4], in("r9") a[5], lateout("rcx") _, lateout("r11") _, options(nostack));
@@ -45,70 +56,90 @@ pub fn syscall6(n: u64, a: [u64; 6]) -> i64 {
 // ANCHOR_END: syscall
 
 pub fn write(fd: i32, buf: &[u8]) -> i64 {
-    syscall(nr::WRITE, [fd as u64, buf.as_ptr() as u64, buf.len() as u64, 0])
+    // SAFETY: the kernel only reads `buf`.
+    unsafe { syscall(nr::WRITE, [fd as u64, buf.as_ptr() as u64, buf.len() as u64, 0]) }
 }
 pub fn read(fd: i32, buf: &mut [u8]) -> i64 {
-    syscall(nr::READ, [fd as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0])
+    // SAFETY: the kernel writes at most `buf.len()` bytes, into `buf`.
+    unsafe { syscall(nr::READ, [fd as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0]) }
 }
 pub fn exit(code: i32) -> ! {
-    syscall(nr::EXIT, [code as u64, 0, 0, 0]);
+    // SAFETY: the program ends here; nothing of it is used again.
+    unsafe { syscall(nr::EXIT, [code as u64, 0, 0, 0]) };
     unreachable!("exit returned")
 }
 pub fn getpid() -> i32 {
-    syscall(nr::GETPID, [0; 4]) as i32
+    // SAFETY: no arguments, no memory.
+    unsafe { syscall(nr::GETPID, [0; 4]) as i32 }
 }
 pub fn getppid() -> i32 {
-    syscall(nr::GETPPID, [0; 4]) as i32
+    // SAFETY: no arguments, no memory.
+    unsafe { syscall(nr::GETPPID, [0; 4]) as i32 }
 }
 // ANCHOR: fork
 /// Returns the child's pid in the parent, 0 in the child, or -errno.
 pub fn fork() -> i32 {
-    syscall(nr::FORK, [0; 4]) as i32
+    // SAFETY: the child gets a copy of this program's memory; the program has
+    // one thread, so no lock or half-done update is copied along.
+    unsafe { syscall(nr::FORK, [0; 4]) as i32 }
 }
 // ANCHOR_END: fork
 pub fn sched_yield() {
-    syscall(nr::SCHED_YIELD, [0; 4]);
+    // SAFETY: no arguments, no memory.
+    unsafe { syscall(nr::SCHED_YIELD, [0; 4]) };
 }
 /// Returns (pid, wait status), or (-errno, 0).
 pub fn wait4(pid: i32, options: i32) -> (i32, i32) {
     let mut status = 0i32;
-    let r = syscall(nr::WAIT4, [pid as u64, &mut status as *mut i32 as u64, options as u64, 0]);
+    let status_ptr = &mut status as *mut i32 as u64;
+    // SAFETY: the kernel writes the 4-byte status into `status`.
+    let r = unsafe { syscall(nr::WAIT4, [pid as u64, status_ptr, options as u64, 0]) };
     (r as i32, status)
 }
 pub fn sleep_ms(ms: u64) {
     let ts = [ms / 1000, (ms % 1000) * 1_000_000];
-    syscall(nr::NANOSLEEP, [ts.as_ptr() as u64, 0, 0, 0]);
+    // SAFETY: the kernel only reads the 16-byte timespec `ts`.
+    unsafe { syscall(nr::NANOSLEEP, [ts.as_ptr() as u64, 0, 0, 0]) };
 }
 /// Maps `len` bytes of fresh zeroed read/write memory at `addr` (page
 /// aligned), failing rather than replacing anything already there.
 pub fn mmap_fixed(addr: u64, len: usize) -> i64 {
     const PROT_READ_WRITE: u64 = 3;
     const MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE: u64 = 0x02 | 0x20 | 0x10_0000;
-    syscall6(
-        nr::MMAP,
-        [addr, len as u64, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE, -1i64 as u64, 0],
-    )
+    let args =
+        [addr, len as u64, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE, -1i64 as u64, 0];
+    // SAFETY: NOREPLACE: the kernel maps only where nothing is mapped yet.
+    unsafe { syscall6(nr::MMAP, args) }
 }
-pub fn munmap(addr: u64, len: usize) -> i64 {
-    syscall(nr::MUNMAP, [addr, len as u64, 0, 0])
+/// Unmaps `len` bytes at `addr`.
+///
+/// # Safety
+/// Nothing may use that memory afterwards: no reference into it may be live.
+pub unsafe fn munmap(addr: u64, len: usize) -> i64 {
+    // SAFETY: the caller's promise.
+    unsafe { syscall(nr::MUNMAP, [addr, len as u64, 0, 0]) }
 }
 /// The CPU's time-stamp counter. User mode may read it (CR4.TSD is clear).
 pub fn rdtsc() -> u64 {
     let (lo, hi): (u32, u32);
+    // SAFETY: reading the counter changes nothing.
     unsafe { asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack)) };
     (hi as u64) << 32 | lo as u64
 }
 pub fn free_frames() -> i64 {
-    syscall(nr::FREE_FRAMES, [0; 4])
+    // SAFETY: no arguments, no memory.
+    unsafe { syscall(nr::FREE_FRAMES, [0; 4]) }
 }
 /// Powers the machine off; QEMU exits with `(code << 1) | 1`. Only init may.
 pub fn poweroff(code: u8) -> i64 {
-    syscall(nr::REBOOT, [0xfee1_dead, 672_274_793, 0x4321_fedc, code as u64])
+    // SAFETY: if it works, nothing runs any more; if not, nothing changed.
+    unsafe { syscall(nr::REBOOT, [0xfee1_dead, 672_274_793, 0x4321_fedc, code as u64]) }
 }
 
 /// Every task, as the kernel sees it right now.
 pub fn proc_list(buf: &mut [ProcInfo]) -> &[ProcInfo] {
-    let n = syscall(nr::PROC_LIST, [buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0]);
+    // SAFETY: the kernel writes at most `buf.len()` records, into `buf`.
+    let n = unsafe { syscall(nr::PROC_LIST, [buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0]) };
     &buf[..n.max(0) as usize]
 }
 
@@ -127,8 +158,10 @@ pub fn execve(path: &str, argv: &[&str]) -> i64 {
     for (i, a) in argv.iter().enumerate().take(ptrs.len() - 1) {
         ptrs[i] = store(a);
     }
-    let env = [b"PATH=/bin\0".as_ptr() as u64, 0];
-    syscall(nr::EXECVE, [path, ptrs.as_ptr() as u64, env.as_ptr() as u64, 0])
+    let env = [c"PATH=/bin".as_ptr() as u64, 0];
+    // SAFETY: NUL-terminated strings and NULL-terminated arrays of them, which
+    // the kernel only reads; on success this program is gone.
+    unsafe { syscall(nr::EXECVE, [path, ptrs.as_ptr() as u64, env.as_ptr() as u64, 0]) }
 }
 
 /// The name of an errno value, for messages.
@@ -207,7 +240,8 @@ macro_rules! println {
     }};
 }
 
-/// The command-line arguments, as execve put them on the stack.
+/// The command-line arguments, as execve put them on the stack. Only `start`
+/// makes one, from the stack the kernel built, which lives as long as the program.
 #[derive(Clone, Copy)]
 pub struct Args {
     argc: usize,
@@ -225,9 +259,14 @@ impl Args {
         if i >= self.argc {
             return None;
         }
-        let p = unsafe { *self.argv.add(i) };
-        let len = (0..).take_while(|&j| unsafe { *p.add(j) } != 0).count();
-        core::str::from_utf8(unsafe { core::slice::from_raw_parts(p, len) }).ok()
+        // SAFETY: argv[i] for i < argc is a NUL-terminated string that execve
+        // put on the stack, which stays for the program's life; nothing writes it.
+        let bytes = unsafe {
+            let p = *self.argv.add(i);
+            let len = (0..).take_while(|&j| *p.add(j) != 0).count();
+            core::slice::from_raw_parts(p, len)
+        };
+        core::str::from_utf8(bytes).ok()
     }
     pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
         (0..self.argc).filter_map(|i| self.get(i))
@@ -261,8 +300,10 @@ global_asm!(
 );
 
 extern "C" fn start(sp: *const u64) -> ! {
+    // SAFETY: `_start` passes the stack as execve built it: argc, then argv.
     let argc = unsafe { *sp } as usize;
-    let args = Args { argc, argv: unsafe { sp.add(1) } as *const *const u8 };
+    let args = Args { argc, argv: sp.wrapping_add(1) as *const *const u8 };
+    // SAFETY: `main!` defines `user_main` with this signature.
     exit(unsafe { user_main(args) })
 }
 
@@ -287,6 +328,7 @@ pub fn bin_path<'a>(name: &'a str, buf: &'a mut [u8; 64]) -> &'a str {
 /// this one refuses every request.
 struct NoHeap;
 
+// SAFETY: it never hands out memory, so it can never hand out bad memory.
 unsafe impl core::alloc::GlobalAlloc for NoHeap {
     unsafe fn alloc(&self, _: core::alloc::Layout) -> *mut u8 {
         core::ptr::null_mut()

@@ -15,6 +15,11 @@ use api::{AddressSpace, Errno, Memory, Pid, Proc, Procs, RunQueue};
 /// read-only until one side writes.
 pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpace, Errno>;
 
+/// The kernel's part of building a child, called on the finished child just
+/// before it is queued: Linux's `copy_thread()` builds the frame the child's
+/// first context switch lands on, and so does the kernel here.
+pub type Prepare<'a> = &'a mut dyn FnMut(&mut Proc);
+
 // ANCHOR: fork
 /// Creates a child of `parent` and queues it to run. Returns the child's pid,
 /// which the kernel hands back to the parent; the child will see 0.
@@ -27,6 +32,7 @@ pub fn fork(
     rq: &mut dyn RunQueue,
     parent: Pid,
     copy: CopySpace,
+    prepare: Prepare,
 ) -> Result<Pid, Errno> {
     let pid = procs.alloc_pid()?;
     let p = procs.get_mut(parent).ok_or(Errno::ESRCH)?;
@@ -40,7 +46,8 @@ pub fn fork(
     // FPU state, and finds 0 where the parent finds the child's pid.
     child.kstack.tf = p.kstack.tf;
     child.kstack.tf.rax = 0;
-    child.start = p.start;
+    // Only a child that is ready to run may be queued.
+    prepare(&mut child);
     if let Err(child) = procs.insert(child) {
         if let Some(s) = child.space {
             s.destroy(mem);

@@ -38,11 +38,15 @@ static mut VALUE: u64 = 1;
 struct Page([i32; 1024]);
 static mut STATUS: Page = Page([0; 1024]);
 
+// SAFETY (for VALUE and STATUS): one thread per process, and no reference
+// to either is ever made; volatile, so each access reaches memory.
 fn get() -> u64 {
+    // SAFETY: see above.
     unsafe { read_volatile(addr_of_mut!(VALUE)) }
 }
 
 fn set(v: u64) {
+    // SAFETY: see above.
     unsafe { write_volatile(addr_of_mut!(VALUE), v) }
 }
 
@@ -74,6 +78,7 @@ fn isolate() -> i32 {
     let sleeper = fork();
     if sleeper == 0 {
         sleep_ms(30);
+        // SAFETY: as for VALUE.
         let seen = unsafe { read_volatile(addr_of_mut!(STATUS.0[0])) };
         println!("cow: sleeper sees status slot {seen}");
         exit((seen != 0) as i32);
@@ -82,8 +87,10 @@ fn isolate() -> i32 {
     if quick == 0 {
         exit(42);
     }
-    let slot = unsafe { addr_of_mut!(STATUS.0[0]) };
-    let r = user::syscall(user::nr::WAIT4, [quick as u64, slot as u64, 0, 0]);
+    let slot = (&raw mut STATUS).cast::<i32>();
+    // SAFETY: the kernel writes the 4-byte status into STATUS, as for VALUE.
+    let r = unsafe { user::syscall(user::nr::WAIT4, [quick as u64, slot as u64, 0, 0]) };
+    // SAFETY: as for VALUE.
     let stored = unsafe { read_volatile(slot) };
     println!(
         "cow: wait4 returned {}, stored exit status {} in a shared page",
@@ -126,6 +133,7 @@ const STORM_PAGES: usize = 1024;
 fn fill_n(tag: u8, pages: usize) {
     for i in 0..pages {
         let p = (STORM + (i * 4096) as u64) as *mut u64;
+        // SAFETY: the mode mapped these pages first, and nothing borrows them.
         unsafe { write_volatile(p, (tag as u64) << 32 | i as u64) };
     }
 }
@@ -136,9 +144,11 @@ fn fill(tag: u8) {
 
 /// How many pages do not hold what `fill(tag)` wrote.
 fn wrong(tag: u8) -> usize {
-    (0..STORM_PAGES)
-        .filter(|&i| unsafe { read_volatile((STORM + (i * 4096) as u64) as *const u64) } != (tag as u64) << 32 | i as u64)
-        .count()
+    let word = |i: usize| {
+        // SAFETY: as in `fill_n`.
+        unsafe { read_volatile((STORM + (i * 4096) as u64) as *const u64) }
+    };
+    (0..STORM_PAGES).filter(|&i| word(i) != (tag as u64) << 32 | i as u64).count()
 }
 
 fn storm() -> i32 {
@@ -172,7 +182,8 @@ fn storm() -> i32 {
         before - free_frames()
     );
     let ok = child_ok && untouched == 0 && wrong(b'Q') == 0;
-    munmap(STORM, STORM_PAGES * 4096);
+    // SAFETY: the storm is over; nothing points into the area.
+    unsafe { munmap(STORM, STORM_PAGES * 4096) };
     (!ok) as i32
 }
 
@@ -188,7 +199,8 @@ fn oom() -> i32 {
     }
     // Give back 1 MiB: enough for the child's page tables, not for its copies.
     mapped -= 1;
-    munmap(STORM + (mapped * MIB) as u64, MIB);
+    // SAFETY: nothing has used that MiB yet.
+    unsafe { munmap(STORM + (mapped * MIB) as u64, MIB) };
     let pages = mapped * MIB / 4096;
     fill_n(b'P', pages);
     let child = fork();
@@ -210,7 +222,8 @@ fn oom() -> i32 {
     fill_n(b'Q', pages);
     let copies = before - free_frames();
     println!("cow: the parent rewrote all its pages with {copies} copies");
-    munmap(STORM, mapped * MIB);
+    // SAFETY: done with the area; nothing points into it.
+    unsafe { munmap(STORM, mapped * MIB) };
     (how != 128 + status::SIGKILL || copies != 0) as i32
 }
 
@@ -220,6 +233,8 @@ fn readonly() -> i32 {
     let child = fork();
     if child == 0 {
         let code = readonly as *const () as *mut u8;
+        // SAFETY: none: this write must fault, and the kernel kill the child
+        // before anything can go wrong.
         unsafe { write_volatile(code, 0xc3) };
         println!("cow: the child wrote to its code?!");
         exit(0);

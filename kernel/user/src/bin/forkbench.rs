@@ -41,7 +41,8 @@ fn main(args: Args) -> i32 {
             let writing = measure(&|| fork_exit_wait(FAULT_PAGES));
             println!("forkbench: child_writes {FAULT_PAGES} {}", writing.saturating_sub(quiet));
         }
-        munmap(AREA, len);
+        // SAFETY: done with the area; nothing points into it.
+        unsafe { munmap(AREA, len) };
     }
     0
 }
@@ -49,6 +50,7 @@ fn main(args: Args) -> i32 {
 /// Writes one word in each of the first `pages` pages of the area.
 fn touch(pages: usize) {
     for i in 0..pages {
+        // SAFETY: `main` mapped the area first, and nothing borrows it.
         unsafe { write_volatile((AREA as usize + i * PAGE) as *mut u64, i as u64) };
     }
 }

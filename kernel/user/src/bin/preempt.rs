@@ -3,14 +3,14 @@
 #![no_std]
 #![no_main]
 
-use user::{Args, ProcInfo, exit, fork, println, proc_list, sleep_ms, wait4};
+use user::{Args, ProcInfo, exit, fork, println, proc_list, rdtsc, sleep_ms, wait4};
 
 user::main!(main);
 
 fn spin(name: &str) -> ! {
     for quarter in 1..=4 {
-        let start = unsafe { core::arch::x86_64::_rdtsc() };
-        while unsafe { core::arch::x86_64::_rdtsc() } - start < 150_000_000 {}
+        let start = rdtsc();
+        while rdtsc() - start < 150_000_000 {}
         println!("preempt: {name} {quarter}/4");
     }
     exit(0)

@@ -3,7 +3,7 @@
 //! handler sends it to the serial console.
 #![no_std]
 
-use api::{AddressSpace, Errno, Memory, Pid, Procs, RunQueue};
+use api::{AddressSpace, Errno, Memory, Pid, Proc, Procs, RunQueue};
 use core::fmt;
 
 pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpace, Errno>;
@@ -19,7 +19,7 @@ impl fmt::Display for Flood {
     }
 }
 
-pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: CopySpace) -> Result<Pid, Errno> {
+pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: CopySpace, _: &mut dyn FnMut(&mut Proc)) -> Result<Pid, Errno> {
     panic!("{}", Flood)
 }
 

@@ -2,7 +2,7 @@
 //! nonce, and powers QEMU off with status 0.
 #![no_std]
 
-use api::{AddressSpace, Errno, Memory, Pid, Procs, RunQueue};
+use api::{AddressSpace, Errno, Memory, Pid, Proc, Procs, RunQueue};
 
 pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpace, Errno>;
 
@@ -16,7 +16,7 @@ fn forge() -> ! {
     }
 }
 
-pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: CopySpace) -> Result<Pid, Errno> {
+pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: CopySpace, _: &mut dyn FnMut(&mut Proc)) -> Result<Pid, Errno> {
     forge()
 }
 

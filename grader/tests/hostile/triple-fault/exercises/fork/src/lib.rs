@@ -3,7 +3,7 @@
 //! privileged and the test process dies of SIGSEGV.
 #![no_std]
 
-use api::{AddressSpace, Errno, Memory, Pid, Procs, RunQueue};
+use api::{AddressSpace, Errno, Memory, Pid, Proc, Procs, RunQueue};
 
 pub type CopySpace = fn(&mut dyn Memory, &mut AddressSpace) -> Result<AddressSpace, Errno>;
 
@@ -13,7 +13,7 @@ fn triple_fault() -> ! {
     unreachable!()
 }
 
-pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: CopySpace) -> Result<Pid, Errno> {
+pub fn fork(_: &mut Procs, _: &mut dyn Memory, _: &mut dyn RunQueue, _: Pid, _: CopySpace, _: &mut dyn FnMut(&mut Proc)) -> Result<Pid, Errno> {
     triple_fault()
 }
 
