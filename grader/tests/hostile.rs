@@ -41,6 +41,13 @@ fn grade(args: &[&str]) -> (i32, Value, String) {
     support::grade(Command::new(env!("CARGO_BIN_EXE_grader")), args)
 }
 
+/// A piece's points and the most it could score, summed over its items.
+fn score(sub: &Value, name: &str) -> (u64, u64) {
+    let items = piece(sub, name)["items"].as_array().unwrap().clone();
+    let sum = |key: &str| items.iter().map(|i| i[key].as_u64().unwrap()).sum();
+    (sum("points"), sum("max"))
+}
+
 /// Every item of `piece` failed, and each failure's detail says `words`.
 fn fails_with(sub: &Value, name: &str, kind: &str, words: &str) {
     let p = piece(sub, name);
@@ -145,25 +152,19 @@ fn hostile_submissions_score_nothing_and_say_why() {
         fails_with(s(student), lab, "test", "forged test output");
         fails_with(s(student), lab, "test", how);
     }
-    // Whatever it wrote, its own tests ran the pristine binaries, and the
-    // students after it (edits-tests, honest) are graded from a clean tree.
-    let warnings = &s("clobbers-tree")["warnings"];
-    assert!(
-        warnings[0]
-            .as_str()
-            .unwrap_or_default()
-            .contains("lab code wrote into the grader's own directories"),
-        "{warnings}"
-    );
-    for sub in subs.iter().filter(|sub| sub["student"] != "clobbers-tree") {
+    // The sandbox keeps the grading tree and the build directories
+    // read-only, so clobbers-tree wrote nothing (the next test grades it
+    // without the sandbox), and nobody's grading needed undoing.
+    fails_with(s("clobbers-tree"), "linux-threads", "test", "");
+    for sub in subs {
         assert_eq!(sub["warnings"], serde_json::json!([]), "{}", sub["student"]);
     }
     fails_with(s("floods"), "fork", "test", "output flood");
     fails_with(s("floods"), "fork", "scenario", "output flood");
     fails_with(s("edits-tests"), "linux-threads", "test", "not yet implemented");
     assert_eq!(
-        piece(s("edits-tests"), "linux-threads")["max"],
-        piece(s("honest"), "linux-threads")["max"],
+        score(s("edits-tests"), "linux-threads").1,
+        score(s("honest"), "linux-threads").1,
         "the student's rubric was used"
     );
     fails_with(s("no-compile"), "linux-pstree", "test", "does not compile");
@@ -173,6 +174,43 @@ fn hostile_submissions_score_nothing_and_say_why() {
     let csv = std::fs::read_to_string(csv).unwrap();
     assert!(csv.starts_with("student,cow,exec,fork,"), "{csv}");
     assert!(csv.lines().any(|l| l.starts_with("loops,0,0,0,") && l.ends_with(",0.0")), "{csv}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Without the sandbox, lab code can write into the grading tree and the
+/// build directories; the grader must notice, and undo it before the next
+/// student, who is graded as if nothing happened.
+#[test]
+fn without_the_sandbox_what_lab_code_writes_is_undone() {
+    let dir = scratch("unsandboxed");
+    copy_dir(&repo().join("grader/tests/hostile/clobbers-tree"), &dir.join("clobbers-tree"));
+    honest(&dir.join("honest"));
+    let (code, report, stderr) = grade(&[
+        "--class",
+        dir.to_str().unwrap(),
+        "--csv",
+        dir.join("grades.csv").to_str().unwrap(),
+        "--piece",
+        "linux-threads",
+        "--no-sandbox",
+    ]);
+    assert_eq!(code, 1, "clobbers-tree scores nothing, and no grader error:\n{stderr}");
+    let clobbers = student(&report, "clobbers-tree");
+    fails_with(clobbers, "linux-threads", "test", "");
+    let warnings = &clobbers["warnings"];
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("lab code wrote into the grader's own directories"),
+        "{warnings}"
+    );
+    // Whatever it wrote, its own tests ran the pristine binaries, and the
+    // student after it is graded from a clean tree.
+    let honest = student(&report, "honest");
+    let (points, max) = score(honest, "linux-threads");
+    assert!(points == max && max > 0, "honest scored {points}/{max}:\n{stderr}");
+    assert_eq!(honest["warnings"], serde_json::json!([]));
     std::fs::remove_dir_all(dir).unwrap();
 }
 
