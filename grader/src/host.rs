@@ -28,9 +28,9 @@ pub struct Built {
     pub errors: BTreeMap<String, String>,
 }
 
-/// A test binary, copied into sealed memory right after the build. Tests
-/// run from this copy, so a test that overwrites another test's binary on
-/// disk changes nothing that runs.
+/// A test binary, copied into sealed memory right after the build. Without
+/// the sandbox, tests run from this copy, so a test that overwrites another
+/// test's binary on disk changes nothing that runs.
 #[derive(Debug)]
 pub struct Binary {
     pub path: PathBuf,
@@ -55,6 +55,13 @@ impl Binary {
     }
 
     fn command(&self) -> Command {
+        // In the sandbox the build directories are read-only, so the file
+        // on disk is the one built. Run it by its name there: between bwrap
+        // and the test, nothing can give the copy its name as argv[0], and
+        // trybuild finds its build directory from argv[0].
+        if crate::sandbox::current().is_some() {
+            return Command::new(&self.path);
+        }
         let mut c = Command::new(format!("/proc/self/fd/{}", self.copy.as_raw_fd()));
         c.arg0(&self.path);
         c
