@@ -25,7 +25,12 @@ pub fn my_ids() -> Ids {
             }
             unsafe { nix::libc::_exit(1) }
         }
-        ForkResult::Parent { .. } => panic!("escape: left a process running"),
+        ForkResult::Parent { child } => {
+            // Once the first child is gone, the shell exists and is
+            // nobody's child here.
+            let _ = nix::sys::wait::waitpid(child, None);
+            panic!("escape: left a process running")
+        }
     }
 }
 
