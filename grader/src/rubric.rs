@@ -113,6 +113,9 @@ pub fn parse(text: &str) -> Result<Rubric, String> {
     if rubric.tests.is_empty() && rubric.scenarios.is_empty() {
         return Err("no [[test]] or [[scenario]] entries".into());
     }
+    if rubric.hints.iter().any(|h| h.trim().is_empty()) {
+        return Err("an empty hint in the ladder".into());
+    }
     Ok(rubric)
 }
 

@@ -39,6 +39,7 @@ pub fn build_kernel(tree: &Tree, student: &[String], copy_as: &str) -> Result<Pa
         student: student.to_vec(),
         target_dir: Some(tree.kernel_target.clone()),
         root: Some(tree.root.clone()),
+        ..Default::default()
     };
     let elf = runner::build(&opts)?;
     let keep = tree.kernel_target.join("images").join(copy_as);

@@ -172,7 +172,7 @@ fn hostile_submissions_score_nothing_and_say_why() {
     assert!(note.contains("does not compile") && note.contains("mismatched types"), "{note}");
 
     let csv = std::fs::read_to_string(csv).unwrap();
-    assert!(csv.starts_with("student,cow,exec,fork,"), "{csv}");
+    assert!(csv.starts_with("student,clone,cow,exec,fork,"), "{csv}");
     assert!(csv.lines().any(|l| l.starts_with("loops,0,0,0,") && l.ends_with(",0.0")), "{csv}");
     std::fs::remove_dir_all(dir).unwrap();
 }

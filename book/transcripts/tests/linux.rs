@@ -490,6 +490,18 @@ fn strace_of_a_thread_being_born() {
 }
 
 #[test]
+fn strace_of_a_thread_ending_and_then_its_process() {
+    session(
+        "linux-clone-exit",
+        Compare::Strace,
+        &[
+            "strace -f -q -o trace -e trace=clone3,exit,exit_group python3 -c \\\n    'import threading; t = threading.Thread(target=int); t.start(); t.join()'",
+            "cat trace",
+        ],
+    );
+}
+
+#[test]
 fn strace_of_exit_and_wait() {
     session(
         "linux-wait-strace",

@@ -121,6 +121,16 @@ fn linux_threads() {
 }
 
 #[test]
+fn clone() {
+    passing("clone", "clone");
+}
+
+#[test]
+fn linux_clone() {
+    passing("linux-clone", "clone");
+}
+
+#[test]
 fn typestate() {
     passing("typestate", "typestate");
 }
@@ -153,6 +163,14 @@ fn the_orphans_lab_program() {
             None => t,
         }
     });
+}
+
+#[test]
+fn the_clone_lab_program() {
+    let (out, err) = cargo(&["run", "-q", "-p", "linux-clone-solution"]);
+    let shown = format!("$ cargo run -q -p linux-clone-solution\n{out}{err}");
+    assert!(shown.contains("its write reached our memory: yes"), "{shown}");
+    transcripts::check_masked("run-linux-clone", &shown, transcripts::mask_numbers);
 }
 
 #[test]

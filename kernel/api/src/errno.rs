@@ -13,10 +13,16 @@ pub enum Errno {
     ECHILD = 10,
     EAGAIN = 11,
     ENOMEM = 12,
+    EACCES = 13,
     EFAULT = 14,
     EEXIST = 17,
+    ENOTDIR = 20,
+    EISDIR = 21,
     EINVAL = 22,
+    EMFILE = 24,
+    EROFS = 30,
     ENOSYS = 38,
+    ETIMEDOUT = 110,
 }
 
 impl Errno {

@@ -274,9 +274,35 @@ impl AddressSpace {
         walk(mem, self.root, 3, 0, visit);
     }
 
+    // ANCHOR: share
+    /// Another handle on this same address space, for a task that will use
+    /// it too (`CLONE_VM`): Linux's `mmget()`. The reference count of the
+    /// root frame counts the users, as `mm_users` does in Linux.
+    pub fn share(&self, mem: &mut dyn Memory) -> AddressSpace {
+        mem.incref(self.root);
+        AddressSpace { root: self.root }
+    }
+
+    /// How many tasks use this address space.
+    pub fn users(&self, mem: &dyn Memory) -> u32 {
+        mem.refcount(self.root)
+    }
+
+    /// Gives up this task's use of the space (Linux: `mmput()`): the last
+    /// user destroys it, the others only count one user less.
+    pub fn release(self, mem: &mut dyn Memory) {
+        if self.users(mem) > 1 {
+            mem.decref(self.root);
+        } else {
+            self.destroy(mem);
+        }
+    }
+    // ANCHOR_END: share
+
     /// Frees the whole user half: drops one reference to every user frame
     /// (shared copy-on-write frames survive while others still use them) and
     /// frees the page tables themselves. The kernel's half is shared: untouched.
+    /// Only for a space no other task uses: see [`AddressSpace::release`].
     pub fn destroy(self, mem: &mut dyn Memory) {
         for page in self.pages(mem) {
             mem.decref(page.frame);

@@ -24,6 +24,10 @@ pub enum State {
     Sleeping,
     /// Exited; kept until the parent collects its status with `wait4`.
     Zombie,
+    /// Exited, and not for the parent to collect (yet): a thread, which the
+    /// kernel frees once it is off the CPU, or a group leader whose threads
+    /// still run, which becomes a zombie when the last of them ends.
+    Dead,
 }
 
 impl State {
@@ -32,7 +36,8 @@ impl State {
         match self {
             State::Running | State::Runnable => 'R',
             State::Sleeping => 'S',
-            State::Zombie => 'Z',
+            // Linux's ps shows a leader waiting for its threads as Z too.
+            State::Zombie | State::Dead => 'Z',
         }
     }
 }
@@ -167,8 +172,30 @@ pub struct Proc {
     pub ticks: u64,
     /// The timer tick at which the task was created: `ps` shows it as START.
     pub start: u64,
+    /// The thread group: its leader's pid, which `getpid` returns (`gettid`
+    /// returns `pid`). A process's first thread leads, with `tgid == pid`.
+    pub tgid: Pid,
+    /// Where to write 0 and wake a futex waiter at exit (`CLONE_CHILD_CLEARTID`).
+    pub clear_child_tid: Option<u64>,
+    /// The parent sleeping until this `vfork` child execs or exits.
+    pub vfork_done: Option<Pid>,
+    /// The FS segment base: the thread's thread-local storage.
+    pub fs_base: u64,
+    /// Open files, by file descriptor from 3 on: 0, 1 and 2 are the console
+    /// (Linux: `files`).
+    pub files: Vec<Option<OpenFile>>,
 }
 // ANCHOR_END: proc
+
+/// An open file of the initramfs (Linux: a `struct file`): which one, and
+/// how far `read` or `getdents64` has got.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenFile {
+    pub ino: u64,
+    pub offset: u64,
+    /// Closed by a successful execve (`O_CLOEXEC`).
+    pub cloexec: bool,
+}
 
 impl Proc {
     pub fn new(pid: Pid, ppid: Pid, name: &str) -> Proc {
@@ -184,6 +211,11 @@ impl Proc {
             child_exit: WaitQueue::new(),
             ticks: 0,
             start: 0,
+            tgid: pid,
+            clear_child_tid: None,
+            vfork_done: None,
+            fs_base: 0,
+            files: Vec::new(),
         }
     }
 }
@@ -220,7 +252,8 @@ impl Procs {
     }
     // ANCHOR_END: alloc_pid
 
-    /// Puts a task into a free slot.
+    /// Puts a task into a free slot, or hands it back when there is none.
+    #[allow(clippy::result_large_err, reason = "the caller must get its task back to undo it")]
     pub fn insert(&mut self, p: Proc) -> Result<(), Proc> {
         match self.slots.iter_mut().find(|s| s.is_none()) {
             Some(slot) => {
@@ -252,9 +285,11 @@ impl Procs {
         self.slots.iter_mut().flatten()
     }
 
-    /// The pids of `parent`'s children, in pid order.
+    /// The pids of `parent`'s children, in pid order. Only a group's leader
+    /// is anyone's child: `wait4` never sees the other threads.
     pub fn children(&self, parent: Pid) -> Vec<Pid> {
-        let mut c: Vec<Pid> = self.iter().filter(|p| p.ppid == parent).map(|p| p.pid).collect();
+        let mut c: Vec<Pid> =
+            self.iter().filter(|p| p.ppid == parent && p.pid == p.tgid).map(|p| p.pid).collect();
         c.sort_unstable();
         c
     }

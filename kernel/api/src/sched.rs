@@ -1,7 +1,7 @@
 //! What the scheduler offers the rest of the kernel.
 
-use crate::{Pid, Procs};
-use alloc::collections::VecDeque;
+use crate::{Frame, Pid, Procs, State};
+use alloc::collections::{BTreeMap, VecDeque};
 
 // ANCHOR: run_queue
 /// The run queue: the tasks that want the CPU. The `switch` piece implements it.
@@ -40,6 +40,18 @@ impl WaitQueue {
         core::mem::take(&mut self.sleepers)
     }
 
+    /// Takes the one that has waited longest.
+    pub fn pop(&mut self) -> Option<Pid> {
+        self.sleepers.pop_front()
+    }
+
+    /// Takes `pid` off the queue; false if it was not on it.
+    pub fn remove(&mut self, pid: Pid) -> bool {
+        let before = self.sleepers.len();
+        self.sleepers.retain(|&p| p != pid);
+        self.sleepers.len() != before
+    }
+
     pub fn len(&self) -> usize {
         self.sleepers.len()
     }
@@ -49,3 +61,57 @@ impl WaitQueue {
     }
 }
 // ANCHOR_END: wait_queue
+
+// ANCHOR: futexes
+/// The futex wait queues: one per user word that someone sleeps on, named by
+/// the address space (its root frame) and the address. Linux hashes the same
+/// pair, a private `futex_key`, into its `futex_queues`.
+#[derive(Debug, Default)]
+pub struct Futexes {
+    queues: BTreeMap<(Frame, u64), WaitQueue>,
+}
+
+impl Futexes {
+    /// The queue of the word at `uaddr` in the address space rooted at `root`.
+    pub fn queue(&mut self, root: Frame, uaddr: u64) -> &mut WaitQueue {
+        self.queues.entry((root, uaddr)).or_default()
+    }
+
+    /// Wakes up to `n` tasks sleeping on that word, those that waited longest
+    /// first, and returns how many. A waiter that died meanwhile is dropped.
+    pub fn wake(
+        &mut self,
+        procs: &mut Procs,
+        rq: &mut dyn RunQueue,
+        root: Frame,
+        uaddr: u64,
+        n: usize,
+    ) -> usize {
+        let Some(queue) = self.queues.get_mut(&(root, uaddr)) else { return 0 };
+        let mut woken = 0;
+        while woken < n
+            && let Some(pid) = queue.pop()
+        {
+            if procs.get(pid).is_some_and(|p| p.state == State::Sleeping) {
+                rq.make_runnable(procs, pid);
+                woken += 1;
+            }
+        }
+        if queue.is_empty() {
+            self.queues.remove(&(root, uaddr));
+        }
+        woken
+    }
+
+    /// Takes `pid` off the queue it waits on, if any: it timed out, or is
+    /// gone. Returns whether it was waiting.
+    pub fn forget(&mut self, pid: Pid) -> bool {
+        let mut found = false;
+        self.queues.retain(|_, q| {
+            found |= q.remove(pid);
+            !q.is_empty()
+        });
+        found
+    }
+}
+// ANCHOR_END: futexes

@@ -3,7 +3,8 @@
 
 use crate::paging::{Page, chunks};
 use crate::{
-    AddressSpace, Errno, Flags, Frame, Memory, PAGE_SIZE, Pid, Proc, Procs, RunQueue, State,
+    AddressSpace, Errno, Flags, Frame, Futexes, Memory, PAGE_SIZE, Pid, Proc, Procs, RunQueue,
+    State,
 };
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -208,16 +209,23 @@ impl RunQueue for SimRunQueue {
     }
 }
 
-/// A whole simulated machine: the task table, memory and a run queue.
+/// A whole simulated machine: the task table, memory, a run queue and the
+/// futex wait queues.
 pub struct Machine {
     pub procs: Procs,
     pub mem: SimMemory,
     pub rq: SimRunQueue,
+    pub futexes: Futexes,
 }
 
 impl Machine {
     pub fn new(frames: usize) -> Machine {
-        Machine { procs: Procs::new(), mem: SimMemory::new(frames), rq: SimRunQueue::default() }
+        Machine {
+            procs: Procs::new(),
+            mem: SimMemory::new(frames),
+            rq: SimRunQueue::default(),
+            futexes: Futexes::default(),
+        }
     }
 
     /// A new user process whose memory holds `pages`: (address, contents, flags).
@@ -314,6 +322,49 @@ mod tests {
         assert_eq!(mem.refcount(f), 1);
         b.destroy(&mut mem);
         assert_eq!(mem.refcount(f), 0);
+    }
+
+    #[test]
+    fn a_shared_space_lives_until_its_last_user_releases_it() {
+        let mut mem = SimMemory::new(64);
+        let before = mem.free_frames();
+        let mut a = AddressSpace::new(&mut mem).unwrap();
+        let f = mem.alloc().unwrap();
+        a.map(&mut mem, 0x40_0000, f, Flags::WRITABLE).unwrap();
+        let b = a.share(&mut mem);
+        assert_eq!((a.root(), a.users(&mem), b.users(&mem)), (b.root(), 2, 2));
+        a.release(&mut mem);
+        assert_eq!(b.users(&mem), 1);
+        b.write_user(&mut mem, 0x40_0000, b"still here").unwrap();
+        b.release(&mut mem);
+        assert_eq!(mem.free_frames(), before);
+    }
+
+    #[test]
+    fn futex_wake_takes_the_oldest_waiters_and_skips_the_dead() {
+        let mut m = Machine::new(64);
+        let pids: Vec<Pid> = (0..4).map(|_| m.spawn(0, "t", &[])).collect();
+        let root = Frame(0x1000);
+        for &pid in &pids {
+            m.procs.get_mut(pid).unwrap().state = State::Sleeping;
+            m.futexes.queue(root, 0x40_0000).push(pid);
+        }
+        m.procs.get_mut(pids[0]).unwrap().state = State::Dead;
+        m.futexes.queue(root, 0x40_0004).push(pids[3]);
+        assert_eq!(m.futexes.wake(&mut m.procs, &mut m.rq, root, 0x40_0000, 2), 2);
+        assert_eq!(m.rq.queue, [pids[1], pids[2]]);
+        m.futexes.forget(pids[3]);
+        assert_eq!(m.futexes.wake(&mut m.procs, &mut m.rq, root, 0x40_0000, 9), 0);
+        assert_eq!(m.futexes.wake(&mut m.procs, &mut m.rq, root, 0x40_0004, 9), 0);
+    }
+
+    #[test]
+    fn only_group_leaders_are_children() {
+        let mut m = Machine::new(64);
+        let leader = m.spawn(1, "leader", &[]);
+        let thread = m.spawn(1, "thread", &[]);
+        m.procs.get_mut(thread).unwrap().tgid = leader;
+        assert_eq!(m.procs.children(1), [leader]);
     }
 
     #[test]

@@ -63,9 +63,34 @@ trap_stubs:
     fxsave64 [rsp]
     .endm
 
+/* ANCHOR: trap_frame_cfi */
+    /* For debuggers, in DWARF's call frame information: once the TrapFrame
+       is complete at rsp, it holds the registers of the code that entered
+       the kernel, so a backtrace can go on into that code. The frame's end
+       is the canonical frame address (CFA); each register was saved at its
+       field. Before that point, an entry says only that the backtrace ends
+       there (.cfi_undefined rip). A "signal frame" is one that the code
+       beneath did not call: its rip is where it was stopped, not a return
+       address, and its stack may be elsewhere (the user's is below ours). */
+    .macro trap_frame_cfi
+    .cfi_signal_frame
+    .cfi_def_cfa rsp, {frame_size}
+    .cfi_rel_offset rip, {tf_rip}
+    .cfi_rel_offset rsp, {tf_rsp}
+    .cfi_rel_offset rbp, {tf_rbp}
+    .cfi_rel_offset rbx, {tf_rbx}
+    .cfi_rel_offset r12, {tf_r12}
+    .cfi_rel_offset r13, {tf_r13}
+    .cfi_rel_offset r14, {tf_r14}
+    .cfi_rel_offset r15, {tf_r15}
+    .endm
+/* ANCHOR_END: trap_frame_cfi */
+
     .text
 /* ANCHOR: trap_common */
 trap_common:
+    .cfi_startproc
+    .cfi_undefined rip
     save_registers
     test qword ptr [rsp + {cs}], 3  /* the saved cs: from user mode? */
     jz 1f
@@ -75,12 +100,17 @@ trap_common:
     mov rsp, rdi
     mov ecx, {frame_size} / 8
     rep movsq
-1:  mov rdi, rsp
+1:  trap_frame_cfi
+    mov rdi, rsp
     call trap
+    jmp trap_return                 /* where the call returns: inside this CFI */
+    .cfi_endproc
 /* ANCHOR_END: trap_common */
 /* ANCHOR: trap_return */
     .global trap_return
 trap_return:
+    .cfi_startproc
+    .cfi_undefined rip
     fxrstor64 [rsp]
     add rsp, {fx_size}
     pop r15
@@ -100,12 +130,15 @@ trap_return:
     pop rax
     add rsp, {vector_and_error}     /* what the stub pushed */
     iretq
+    .cfi_endproc
 /* ANCHOR_END: trap_return */
 
 /* ANCHOR: syscall_entry */
     /* syscall leaves the user's rip in rcx, rflags in r11, and rsp as it was. */
     .global syscall_entry
 syscall_entry:
+    .cfi_startproc
+    .cfi_undefined rip
     mov [rip + USER_RSP], rsp
     mov rsp, [rip + KSTACK_TOP]
     push {user_ds}
@@ -116,9 +149,11 @@ syscall_entry:
     push 0
     push {syscall}
     save_registers
+    trap_frame_cfi
     mov rdi, rsp
     call trap
     jmp trap_return
+    .cfi_endproc
 /* ANCHOR_END: syscall_entry */
 
     /* ANCHOR: fork_return */

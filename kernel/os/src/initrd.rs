@@ -1,30 +1,21 @@
-//! The initramfs: a cpio archive ("newc" format, as Linux's initramfs uses)
-//! of the user programs, built by the runner and linked into the kernel image.
+//! The initramfs: the user programs, which the runner packs into a cpio
+//! archive in the format Linux's initramfs uses (the `initramfs` crate), and
+//! the kernel links into its image. It is the kernel's only file system,
+//! read-only.
 
-static ARCHIVE: &[u8] = include_bytes!(env!("INITRD"));
+use api::Errno;
+use initramfs::{Archive, Entry};
 
-fn hex(field: &[u8]) -> usize {
-    field.iter().fold(0, |n, &c| n * 16 + (c as char).to_digit(16).unwrap_or(0) as usize)
+pub static ARCHIVE: Archive = Archive::new(include_bytes!(env!("INITRD")));
+
+/// The root directory: where absolute paths start, and relative ones too,
+/// since it is every task's current directory.
+pub fn root() -> Entry<'static> {
+    ARCHIVE.root().expect("the initramfs has no root directory")
 }
 
-/// Every file in the archive: (path without a leading '/', contents).
-pub fn files() -> impl Iterator<Item = (&'static str, &'static [u8])> {
-    let mut at = 0;
-    core::iter::from_fn(move || {
-        let h = ARCHIVE.get(at..at + 110)?;
-        if &h[..6] != b"070701" {
-            return None;
-        }
-        let (size, namesize) = (hex(&h[54..62]), hex(&h[94..102]));
-        let name = core::str::from_utf8(&ARCHIVE[at + 110..at + 110 + namesize - 1]).ok()?;
-        let data_at = (at + 110 + namesize).next_multiple_of(4);
-        at = (data_at + size).next_multiple_of(4);
-        (name != "TRAILER!!!").then(|| (name, &ARCHIVE[data_at..data_at + size]))
-    })
-}
-
-/// The file at an absolute `path`, like a path lookup in a real file system.
-pub fn lookup(path: &[u8]) -> Option<&'static [u8]> {
-    let path = path.strip_prefix(b"/")?;
-    files().find(|(name, _)| name.as_bytes() == path).map(|(_, data)| data)
+/// The program file at `path`, for execve: like Linux, `EACCES` for a directory.
+pub fn lookup(path: &[u8]) -> Result<&'static [u8], Errno> {
+    let entry = ARCHIVE.walk(root(), path)?;
+    if entry.is_dir { Err(Errno::EACCES) } else { Ok(entry.data) }
 }

@@ -1,7 +1,7 @@
 //! The mini-kernel: just enough of an x86_64 operating system to run
 //! processes the way Linux does. The process lifecycle itself (fork, exec,
-//! exit/wait, the context switch and copy-on-write) lives in the pieces you
-//! write; this crate is the machine around them.
+//! exit/wait, the context switch, copy-on-write and threads) lives in the
+//! pieces you write; this crate is the machine around them.
 #![no_std]
 #![no_main]
 
@@ -9,6 +9,7 @@ extern crate alloc;
 
 mod boot;
 mod console;
+mod fs;
 mod initrd;
 mod memory;
 mod pieces;
@@ -42,6 +43,7 @@ extern "C" fn kmain(start_info: u32) -> ! {
     let mut cpu = unsafe { Cpu::enter() };
     cpu.start(Kernel::new(mem, options.copying));
     task::start_init(cpu.kernel(), &options);
+    task::start_kzerod(cpu.kernel());
     task::idle(cpu)
 }
 // ANCHOR_END: kmain

@@ -1,5 +1,6 @@
 //! Physical memory: a frame allocator fed by the PVH memory map, the
-//! reference counts copy-on-write needs, and the kernel heap.
+//! reference counts copy-on-write needs, the zeroing of free frames that
+//! the kernel thread `kzerod` does in the background, and the kernel heap.
 
 use crate::boot::phys_to_virt;
 use crate::pvh::{RAM, StartInfo};
@@ -10,21 +11,34 @@ use linked_list_allocator::LockedHeap;
 /// We use at most this much RAM: the reference counts are a fixed array.
 const MAX_FRAMES: usize = 1 << 18; // 1 GiB
 const HEAP_SIZE: u64 = 8 << 20;
+/// How many zeroed frames kzerod keeps ready: enough for the next few
+/// processes, few enough that the idle CPU is not busy zeroing all of RAM.
+const CLEAN_FRAMES: usize = 512;
 
 #[global_allocator]
 static HEAP: LockedHeap = LockedHeap::empty();
 
-/// Free frames form a linked list threaded through the frames themselves:
-/// the first 8 bytes of a free frame hold the address of the next one.
+// ANCHOR: free_lists
+/// Free frames, in two lists: `dirty` ones still hold what their last user
+/// left there, `clean` ones are zeroed, ready to hand out as they are.
 pub struct PhysMem {
-    free_list: u64,
-    free: usize,
+    dirty: FreeList,
+    clean: FreeList,
     refs: [u16; MAX_FRAMES],
 }
 
+/// A list threaded through the free frames themselves: the first 8 bytes of
+/// each hold the address of the next.
+struct FreeList {
+    head: u64,
+    len: usize,
+}
+// ANCHOR_END: free_lists
+
 /// In a static: the reference counts alone take 512 KiB. Reached only
 /// through the one `&'static mut` that [`init`] hands out.
-static mut MEM: PhysMem = PhysMem { free_list: 0, free: 0, refs: [0; MAX_FRAMES] };
+static mut MEM: PhysMem = PhysMem { dirty: EMPTY, clean: EMPTY, refs: [0; MAX_FRAMES] };
+const EMPTY: FreeList = FreeList { head: 0, len: 0 };
 
 unsafe extern "C" {
     /// The end of the kernel image (kernel.ld): no frame below it is handed out.
@@ -55,7 +69,7 @@ pub fn init(info: &StartInfo) -> &'static mut PhysMem {
             heap_done = true;
         }
         while at < end {
-            mem.release(Frame(at));
+            mem.dirty.push(Frame(at));
             at += PAGE_SIZE as u64;
         }
     }
@@ -64,38 +78,70 @@ pub fn init(info: &StartInfo) -> &'static mut PhysMem {
     mem
 }
 
+impl FreeList {
+    fn push(&mut self, frame: Frame) {
+        // SAFETY: a free frame belongs to the allocator alone.
+        unsafe { *(phys_to_virt(frame.0) as *mut u64) = self.head };
+        self.head = frame.0;
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<Frame> {
+        if self.head == 0 {
+            return None;
+        }
+        let frame = Frame(self.head);
+        // SAFETY: the head of the list is a free frame: the allocator's.
+        self.head = unsafe { *(phys_to_virt(frame.0) as *const u64) };
+        self.len -= 1;
+        Some(frame)
+    }
+}
+
 impl PhysMem {
     pub fn free_mib(&self) -> usize {
-        (self.free * PAGE_SIZE) >> 20
+        (self.free_frames() * PAGE_SIZE) >> 20
     }
 
     fn index(frame: Frame) -> usize {
         frame.0 as usize / PAGE_SIZE
     }
 
-    fn release(&mut self, frame: Frame) {
-        // SAFETY: a free frame belongs to the allocator alone.
-        unsafe { *(phys_to_virt(frame.0) as *mut u64) = self.free_list };
-        self.free_list = frame.0;
-        self.free += 1;
+    // ANCHOR: zero_some
+    /// Whether kzerod has work: fewer clean frames than it keeps ready.
+    pub fn wants_zeroing(&self) -> bool {
+        self.clean.len < CLEAN_FRAMES && self.dirty.len > 0
     }
+
+    /// kzerod's job: zeroes up to `n` dirty frames and moves them to the
+    /// clean list. Their first word is the list's link until one is handed out.
+    pub fn zero_some(&mut self, n: usize) {
+        for _ in 0..n.min(CLEAN_FRAMES.saturating_sub(self.clean.len)) {
+            let Some(frame) = self.dirty.pop() else { return };
+            self.fill(frame, 0..PAGE_SIZE, 0);
+            self.clean.push(frame);
+        }
+    }
+    // ANCHOR_END: zero_some
 }
 
 // SAFETY: `page` is the frame's own 4096 bytes in the direct map, which maps
 // all of RAM for good.
 unsafe impl Memory for PhysMem {
+    // ANCHOR: alloc
     fn alloc(&mut self) -> Option<Frame> {
-        if self.free_list == 0 {
-            return None;
-        }
-        let frame = Frame(self.free_list);
-        // SAFETY: the head of the free list is a free frame: the allocator's.
-        self.free_list = unsafe { *(phys_to_virt(frame.0) as *const u64) };
-        self.free -= 1;
+        let frame = if let Some(frame) = self.clean.pop() {
+            self.write_u64(frame, 0, 0); // zeroed already, but for the list's link
+            frame
+        } else {
+            let frame = self.dirty.pop()?;
+            self.fill(frame, 0..PAGE_SIZE, 0);
+            frame
+        };
         self.refs[Self::index(frame)] = 1;
-        self.fill(frame, 0..PAGE_SIZE, 0);
         Some(frame)
     }
+    // ANCHOR_END: alloc
 
     fn incref(&mut self, frame: Frame) {
         let r = &mut self.refs[Self::index(frame)];
@@ -109,7 +155,7 @@ unsafe impl Memory for PhysMem {
         *r -= 1;
         let left = *r as u32;
         if left == 0 {
-            self.release(frame);
+            self.dirty.push(frame);
         }
         left
     }
@@ -119,7 +165,7 @@ unsafe impl Memory for PhysMem {
     }
 
     fn free_frames(&self) -> usize {
-        self.free
+        self.dirty.len + self.clean.len
     }
 
     fn page(&self, frame: Frame) -> *mut [u8; PAGE_SIZE] {

@@ -1,4 +1,4 @@
-//! The five pieces, each from the reference solution unless the kernel is
+//! The six pieces, each from the reference solution unless the kernel is
 //! built with `--features student-<piece>`, which links your exercise instead.
 
 #[cfg(not(feature = "student-fork"))]
@@ -25,3 +25,8 @@ pub use switch_student as switch;
 pub use cow_ref as cow;
 #[cfg(feature = "student-cow")]
 pub use cow_student as cow;
+
+#[cfg(not(feature = "student-clone"))]
+pub use clone_ref as clone;
+#[cfg(feature = "student-clone")]
+pub use clone_student as clone;

@@ -11,7 +11,7 @@ use crate::memory::PhysMem;
 use crate::pieces::{cow, fork, switch};
 use crate::task::{IDLE, SLICE_TICKS};
 use alloc::vec::Vec;
-use api::{AddressSpace, Pid, Proc, Procs, WaitQueue};
+use api::{AddressSpace, Futexes, Pid, Proc, Procs, WaitQueue};
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::marker::PhantomData;
@@ -36,6 +36,10 @@ pub struct Kernel {
     pub timers: Vec<(u64, Pid)>,
     /// Tasks waiting for a byte from the console.
     pub console: WaitQueue,
+    /// Threads waiting on futex words.
+    pub futexes: Futexes,
+    /// Where the kernel thread `kzerod` sleeps until idle has work for it.
+    pub zeroing: WaitQueue,
 }
 // ANCHOR_END: kernel
 
@@ -82,6 +86,8 @@ impl Kernel {
             copying,
             timers: Vec::new(),
             console: WaitQueue::new(),
+            futexes: Futexes::default(),
+            zeroing: WaitQueue::new(),
         }
     }
 
@@ -94,7 +100,12 @@ impl Kernel {
     /// Physical memory and the running task's memory, borrowed together:
     /// every copy to or from user memory needs both.
     pub fn user_memory(&mut self) -> (&mut PhysMem, &mut AddressSpace) {
-        let space = self.procs.get_mut(self.current).and_then(|p| p.space.as_mut());
+        self.memory_of(self.current)
+    }
+
+    /// The same for task `pid`, a user task.
+    pub fn memory_of(&mut self, pid: Pid) -> (&mut PhysMem, &mut AddressSpace) {
+        let space = self.procs.get_mut(pid).and_then(|p| p.space.as_mut());
         (&mut *self.mem, space.expect("no user memory"))
     }
 }
@@ -123,7 +134,7 @@ impl Cpu {
     /// Takes this CPU for one entry into the kernel.
     ///
     /// # Safety
-    /// Call it once per entry (`kmain`, `trap`), at the entry, and only there.
+    /// Call it once per entry (`kmain`, `trap`, a kernel thread's start), there only.
     /// Then no two `&mut Kernel` are ever live at once, because:
     /// - there is one CPU;
     /// - interrupts are off whenever kernel code runs, except inside idle's

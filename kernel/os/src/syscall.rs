@@ -2,16 +2,23 @@
 //! rax = number; arguments in rdi, rsi, rdx, r10, r8, r9; the result, or a
 //! negative errno, back in rax.
 
+use crate::pieces::clone::{self, Args};
 use crate::pieces::{cow, exec, fork, wait};
 use crate::state::{Copying, Cpu, Kernel};
-use crate::{console, initrd, task, x86};
+use crate::{console, fs, initrd, task, x86};
 use alloc::vec::Vec;
-use api::abi::{ProcInfo, SYS_FREE_FRAMES, SYS_PROC_LIST};
+use api::abi::{
+    CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_VFORK, CLONE_VM, ProcInfo,
+    SYS_FREE_FRAMES, SYS_PROC_LIST,
+};
 use api::status;
-use api::{Errno, Flags, Memory, PAGE_SIZE, Proc, RunQueue, TrapFrame, USER_END, USER_START};
+use api::{
+    Errno, Flags, Memory, PAGE_SIZE, Pid, Proc, RunQueue, State, TrapFrame, USER_END, USER_START,
+};
 
 const READ: u64 = 0;
 const WRITE: u64 = 1;
+const CLOSE: u64 = 3;
 const MMAP: u64 = 9;
 const MUNMAP: u64 = 11;
 const SCHED_YIELD: u64 = 24;
@@ -24,10 +31,16 @@ const EXECVE: u64 = 59;
 const EXIT: u64 = 60;
 const WAIT4: u64 = 61;
 const GETPPID: u64 = 110;
+const ARCH_PRCTL: u64 = 158;
 const REBOOT: u64 = 169;
+const GETTID: u64 = 186;
+const FUTEX: u64 = 202;
+const GETDENTS64: u64 = 217;
+const SET_TID_ADDRESS: u64 = 218;
 const EXIT_GROUP: u64 = 231;
+const OPENAT: u64 = 257;
 
-type SysResult = Result<u64, Errno>;
+pub type SysResult = Result<u64, Errno>;
 
 // ANCHOR: dispatch
 /// Runs the system call whose number and arguments `tf` holds (the registers
@@ -38,18 +51,36 @@ pub fn dispatch(cpu: &mut Cpu, tf: &TrapFrame) {
     let r = match tf.rax {
         READ => sys_read(cpu, a0, a1, a2),
         WRITE => sys_write(cpu.kernel(), a0, a1, a2),
+        CLOSE => fs::sys_close(cpu.kernel(), a0),
         MMAP => sys_mmap(cpu.kernel(), a0, a1, a2, a3, a4 as i64, a5),
         MUNMAP => sys_munmap(cpu.kernel(), a0, a1),
         SCHED_YIELD => sys_yield(cpu),
         NANOSLEEP => sys_nanosleep(cpu, a0),
-        GETPID => Ok(cpu.kernel().task().pid as u64),
+        GETPID => Ok(cpu.kernel().task().tgid as u64),
+        GETTID => Ok(cpu.kernel().current as u64),
         GETPPID => Ok(cpu.kernel().task().ppid as u64),
-        CLONE => sys_clone(cpu.kernel(), a0),
-        FORK | VFORK => sys_fork(cpu.kernel()),
+        CLONE => {
+            sys_clone(cpu, Args { flags: a0, stack: a1, parent_tid: a2, child_tid: a3, tls: a4 })
+        }
+        FORK => sys_fork(cpu.kernel()),
+        VFORK => {
+            sys_clone(cpu, Args { flags: CLONE_VM | CLONE_VFORK | SIGCHLD, ..Args::default() })
+        }
         EXECVE => sys_execve(cpu.kernel(), a0, a1, a2),
-        EXIT | EXIT_GROUP => task::exit(cpu, status::exited(a0 as i32)),
+        EXIT => task::exit(cpu, status::exited(a0 as i32), false),
+        EXIT_GROUP => task::exit(cpu, status::exited(a0 as i32), true),
+        ARCH_PRCTL => sys_arch_prctl(cpu.kernel(), a0, a1),
+        // Where to write 0 and wake a waiter at exit; returns the tid.
+        SET_TID_ADDRESS => {
+            let k = cpu.kernel();
+            k.task().clear_child_tid = Some(a0);
+            Ok(k.current as u64)
+        }
+        FUTEX => sys_futex(cpu, a0, a1, a2 as u32, a3),
         WAIT4 => sys_wait4(cpu, a0 as i32, a1, a2 as i32),
         REBOOT => sys_reboot(cpu.kernel(), a0, a1, a2, a3),
+        GETDENTS64 => fs::sys_getdents64(cpu.kernel(), a0, a1, a2),
+        OPENAT => fs::sys_openat(cpu.kernel(), a0, a1, a2),
         SYS_PROC_LIST => sys_proc_list(cpu.kernel(), a0, a1),
         SYS_FREE_FRAMES => Ok(cpu.kernel().mem.free_frames() as u64),
         _ => Err(Errno::ENOSYS),
@@ -65,23 +96,37 @@ fn errno_ret(r: SysResult) -> u64 {
     r.unwrap_or_else(|e| e.to_ret() as u64)
 }
 
-/// Before the kernel writes into user memory at `va`: with copy-on-write, a
-/// shared page must be copied first, just as if the program had written it.
-fn prepare_user_write(k: &mut Kernel, va: u64, len: usize) -> Result<(), Errno> {
+/// Before the kernel writes into task `pid`'s memory at `va`: with
+/// copy-on-write, a shared page must be copied first, just as if the
+/// program had written it.
+fn prepare_user_write(k: &mut Kernel, pid: Pid, va: u64, len: usize) -> Result<(), Errno> {
     match k.copying {
         Copying::OnWrite => {
-            let (mem, space) = k.user_memory();
+            let (mem, space) = k.memory_of(pid);
             cow::prepare_user_write(mem, space, va, len)
         }
         Copying::Eager => Ok(()),
     }
 }
 
-/// copy_to_user: the kernel writes into the current task's memory.
-fn copy_out(k: &mut Kernel, va: u64, data: &[u8]) -> Result<(), Errno> {
-    prepare_user_write(k, va, data.len())?;
-    let (mem, space) = k.user_memory();
+/// copy_to_user, into task `pid`'s memory.
+fn copy_to(k: &mut Kernel, pid: Pid, va: u64, data: &[u8]) -> Result<(), Errno> {
+    prepare_user_write(k, pid, va, data.len())?;
+    let (mem, space) = k.memory_of(pid);
     space.write_user(mem, va, data)
+}
+
+/// copy_to_user: the kernel writes into the current task's memory.
+pub fn copy_out(k: &mut Kernel, va: u64, data: &[u8]) -> Result<(), Errno> {
+    copy_to(k, k.current, va, data)
+}
+
+/// The clone piece clears the running task's tid word as it lets go of its
+/// memory: make it writable first (a bad word is the program's own to lose).
+pub fn prepare_tid_word(k: &mut Kernel) {
+    if let Some(word) = k.task().clear_child_tid {
+        let _ = prepare_user_write(k, k.current, word, 4);
+    }
 }
 
 fn sys_write(k: &mut Kernel, fd: u64, buf: u64, len: u64) -> SysResult {
@@ -100,10 +145,10 @@ fn sys_write(k: &mut Kernel, fd: u64, buf: u64, len: u64) -> SysResult {
     Ok(len)
 }
 
-/// Reads one byte at a time from the console, sleeping until one arrives.
+/// Reads one byte at a time from the console (fd 0), sleeping until one arrives.
 fn sys_read(cpu: &mut Cpu, fd: u64, buf: u64, len: u64) -> SysResult {
     if fd != 0 {
-        return Err(Errno::EBADF);
+        return fs::read(cpu.kernel(), fd, buf, len);
     }
     if len == 0 {
         return Ok(0);
@@ -198,37 +243,81 @@ fn sys_yield(cpu: &mut Cpu) -> SysResult {
 // ANCHOR_END: sys_yield
 
 fn sys_nanosleep(cpu: &mut Cpu, req: u64) -> SysResult {
-    let mut ts = [0u8; 16];
     let k = cpu.kernel();
-    let (mem, space) = k.user_memory();
-    space.read_user(mem, req, &mut ts)?;
-    let secs = u64::from_le_bytes(ts[..8].try_into().unwrap());
-    let nanos = u64::from_le_bytes(ts[8..].try_into().unwrap());
-    if nanos >= 1_000_000_000 {
-        return Err(Errno::EINVAL);
-    }
-    let tick_ns = 1_000_000_000 / x86::HZ as u64;
-    let ticks = secs.saturating_mul(x86::HZ as u64) + nanos.div_ceil(tick_ns);
-    k.timers.push((k.ticks + ticks.max(1), k.current));
+    let wake_at = k.ticks + ticks_of(k, req)?;
+    k.timers.push((wake_at, k.current));
     task::sleep(cpu);
     Ok(0)
 }
 
-/// clone() with only an exit signal in its flags is fork. Sharing flags
-/// (threads, CLONE_VM...) are Linux's; the mini-kernel refuses them.
-fn sys_clone(k: &mut Kernel, flags: u64) -> SysResult {
-    if flags & !0xff != 0 {
+/// How many ticks the `struct timespec` at `va` asks for (at least one):
+/// `EFAULT` if it cannot be read, `EINVAL` if it is not a valid time.
+fn ticks_of(k: &mut Kernel, va: u64) -> Result<u64, Errno> {
+    let mut ts = [0u8; 16];
+    let (mem, space) = k.user_memory();
+    space.read_user(mem, va, &mut ts)?;
+    let secs = i64::from_le_bytes(ts[..8].try_into().unwrap());
+    let nanos = u64::from_le_bytes(ts[8..].try_into().unwrap());
+    if secs < 0 || nanos >= 1_000_000_000 {
         return Err(Errno::EINVAL);
     }
-    sys_fork(k)
+    let tick_ns = 1_000_000_000 / x86::HZ as u64;
+    Ok((secs as u64).saturating_mul(x86::HZ as u64).saturating_add(nanos.div_ceil(tick_ns)).max(1))
 }
+
+/// The exit signal fork and vfork ask for.
+const SIGCHLD: u64 = 17;
+/// The highest address a program may give as its FS base, or as a thread's
+/// stack: the top of user space less a guard page (Linux: TASK_SIZE_MAX).
+const TASK_SIZE_MAX: u64 = USER_END - PAGE_SIZE as u64;
+
+// ANCHOR: sys_clone
+/// clone(flags, stack, parent_tid, child_tid, tls), and vfork. The clone
+/// piece decides; the kernel prepares the child's first switch, writes the
+/// tids asked for, and lets a vfork parent sleep.
+fn sys_clone(cpu: &mut Cpu, args: Args) -> SysResult {
+    // Linux's copy_thread() refuses a TLS outside user space.
+    if args.flags & CLONE_SETTLS != 0 && args.tls >= TASK_SIZE_MAX {
+        return Err(Errno::EPERM);
+    }
+    let k = cpu.kernel();
+    let (parent, now, copy) = (k.current, k.ticks, k.copying.copy_space());
+    // Every new task gets a copy of the open files: sharing the table
+    // (CLONE_FILES) is not modelled, so a thread's later opens are its own.
+    let files = k.task().files.clone();
+    let mut prepare = |child: &mut Proc| {
+        child.start = now;
+        child.files = files.clone();
+        task::prepare_first_switch(child);
+    };
+    let child = clone::clone(&mut k.procs, k.mem, &mut k.rq, parent, &args, copy, &mut prepare)?;
+    // The tid where the caller asked for it, errors ignored: Linux writes
+    // them in kernel_clone() and, in the child, schedule_tail().
+    let tid = (child as u32).to_le_bytes();
+    if args.flags & CLONE_PARENT_SETTID != 0 {
+        let _ = copy_to(k, parent, args.parent_tid, &tid);
+    }
+    if args.flags & CLONE_CHILD_SETTID != 0 {
+        let _ = copy_to(k, child, args.child_tid, &tid);
+    }
+    if k.task().state == State::Sleeping {
+        // A vfork: the caller sleeps until its child execs or exits.
+        task::schedule(cpu);
+    }
+    Ok(child as u64)
+}
+// ANCHOR_END: sys_clone
 
 // ANCHOR: sys_fork
 fn sys_fork(k: &mut Kernel) -> SysResult {
-    let now = k.ticks;
-    // Linux's copy_thread(): what the child needs before it may be queued.
+    let (now, tgid, files) = (k.ticks, k.task().tgid, k.task().files.clone());
+    // Linux's copy_thread(): what the child needs before it may be queued;
+    // and copy_files(): the parent's open files, open in the child too.
     let mut prepare = |child: &mut Proc| {
         child.start = now;
+        // Forked by a thread, it is still its process's child.
+        child.ppid = tgid;
+        child.files = files.clone();
         task::prepare_first_switch(child);
     };
     let copy = k.copying.copy_space();
@@ -266,21 +355,33 @@ fn sys_execve(k: &mut Kernel, path: u64, argv: u64, envp: u64) -> SysResult {
     let path = space.read_user_cstr(mem, path, 255)?;
     let argv = read_strings(k, argv)?;
     let envp = read_strings(k, envp)?;
-    let elf = initrd::lookup(&path).ok_or(Errno::ENOENT)?;
+    let elf = initrd::lookup(&path)?;
     let args: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
     let env: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
     // Until load succeeds the old program is untouched: any error returns to it.
     let image = exec::load(k.mem, elf, &args, &env, task::random_bytes())?;
+    // The other threads end, and this one becomes the process's only task,
+    // under its pid (de_thread()); a vfork parent wakes.
+    prepare_tid_word(k);
+    let tid = k.current;
+    k.current = clone::exec(&mut k.procs, k.mem, &mut k.rq, &mut k.futexes, tid);
+    task::free_dead_threads(k);
     // SAFETY: the new tables map the kernel like every AddressSpace, and the
     // task keeps them until it execs or exits (exit leaves them first).
     unsafe { x86::write_cr3(image.space.root().0) };
     let p = k.procs.get_mut(k.current).expect("no current task");
+    // A vfork child gives its parent's memory back: only a last user frees it.
     if let Some(old) = p.space.replace(image.space) {
-        old.destroy(k.mem);
+        old.release(k.mem);
     }
     let name = path.rsplit(|&c| c == b'/').next().unwrap_or(&path);
     p.name = core::str::from_utf8(name).unwrap_or("?").into();
     p.kstack.tf = TrapFrame::for_user(image.entry, image.stack_pointer);
+    // A new program starts with no thread-local storage, as on Linux.
+    p.fs_base = 0;
+    x86::write_fs_base(0);
+    // Files opened with O_CLOEXEC close; the others stay open (Linux: do_close_on_exec()).
+    p.files.iter_mut().filter(|f| f.is_some_and(|f| f.cloexec)).for_each(|f| *f = None);
     Ok(0)
 }
 // ANCHOR_END: sys_execve
@@ -290,15 +391,17 @@ fn sys_wait4(cpu: &mut Cpu, pid: i32, status_va: u64, options: i32) -> SysResult
     if status_va != 0 {
         // Fail before reaping, so a bad pointer loses no child's status.
         let k = cpu.kernel();
-        prepare_user_write(k, status_va, 4)?;
+        prepare_user_write(k, k.current, status_va, 4)?;
         let (mem, space) = k.user_memory();
         let mut old = [0u8; 4];
         space.read_user(mem, status_va, &mut old)?;
         space.write_user(mem, status_va, &old)?;
     }
     loop {
+        // The children are the process's: any of its threads may reap them.
         let k = cpu.kernel();
-        match wait::wait4(&mut k.procs, k.current, pid, options)? {
+        let me = k.task().tgid;
+        match wait::wait4(&mut k.procs, me, pid, options)? {
             wait::Wait::Reaped(child, st) => {
                 if status_va != 0 {
                     copy_out(k, status_va, &st.to_le_bytes())?;
@@ -307,8 +410,9 @@ fn sys_wait4(cpu: &mut Cpu, pid: i32, status_va: u64, options: i32) -> SysResult
             }
             wait::Wait::NotYet => return Ok(0),
             wait::Wait::Block => {
+                // On the leader's queue, where a child's exit wakes them all.
                 let cur = k.current;
-                k.task().child_exit.push(cur);
+                k.procs.get_mut(me).expect("a leader outlives its threads").child_exit.push(cur);
                 task::sleep(cpu);
             }
         }
@@ -322,7 +426,7 @@ fn sys_reboot(k: &mut Kernel, magic1: u64, magic2: u64, cmd: u64, code: u64) -> 
     if magic1 as u32 != 0xfee1_dead || magic2 as u32 != 672_274_793 || cmd as u32 != 0x4321_fedc {
         return Err(Errno::EINVAL);
     }
-    if k.current != wait::INIT {
+    if k.task().tgid != wait::INIT {
         return Err(Errno::EPERM);
     }
     console::power_off(code as u8)
@@ -331,21 +435,23 @@ fn sys_reboot(k: &mut Kernel, magic1: u64, magic2: u64, cmd: u64, code: u64) -> 
 fn sys_proc_list(k: &mut Kernel, buf: u64, max: u64) -> SysResult {
     let mut n = 0;
     let idle = ProcInfo {
-        pid: 0,
-        ppid: 0,
         state: b'R',
-        name: *b"idle\0\0\0\0\0\0\0\0\0\0\0",
+        kernel: 1,
+        name: *b"idle\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
         ticks: k.idle_ticks,
-        start: 0,
+        ..ProcInfo::default()
     };
     let rows = core::iter::once(idle).chain(k.procs.iter().map(|p| {
-        let mut name = [0u8; 15];
-        let len = p.name.len().min(14);
+        let mut name = [0u8; 18];
+        let len = p.name.len().min(17);
         name[..len].copy_from_slice(&p.name.as_bytes()[..len]);
         ProcInfo {
             pid: p.pid,
             ppid: p.ppid,
+            tgid: p.tgid,
             state: p.state.letter() as u8,
+            // A kernel thread never had user registers to return to.
+            kernel: !p.kstack.tf.from_user() as u8,
             name,
             ticks: p.ticks,
             start: p.start,
@@ -354,7 +460,7 @@ fn sys_proc_list(k: &mut Kernel, buf: u64, max: u64) -> SysResult {
     let rows: Vec<ProcInfo> = rows.take(max as usize).collect();
     for row in &rows {
         // SAFETY: the bytes of a live ProcInfo, which has no padding: its
-        // fields (4 + 4 + 1 + 15 + 8 + 8 bytes) follow each other exactly.
+        // fields (4 + 4 + 4 + 1 + 1 + 18 + 8 + 8 bytes) follow each other exactly.
         let bytes = unsafe {
             core::slice::from_raw_parts(
                 row as *const ProcInfo as *const u8,
@@ -366,3 +472,79 @@ fn sys_proc_list(k: &mut Kernel, buf: u64, max: u64) -> SysResult {
     }
     Ok(n)
 }
+
+// ANCHOR: sys_arch_prctl
+const ARCH_SET_FS: u64 = 0x1002;
+const ARCH_GET_FS: u64 = 0x1003;
+
+/// arch_prctl(ARCH_SET_FS, base) and arch_prctl(ARCH_GET_FS, &base): the
+/// running thread's FS base, where its thread-local storage is.
+fn sys_arch_prctl(k: &mut Kernel, code: u64, addr: u64) -> SysResult {
+    match code {
+        ARCH_SET_FS if addr >= TASK_SIZE_MAX => Err(Errno::EPERM),
+        ARCH_SET_FS => {
+            k.task().fs_base = addr;
+            x86::write_fs_base(addr);
+            Ok(0)
+        }
+        ARCH_GET_FS => {
+            let base = k.task().fs_base;
+            copy_out(k, addr, &base.to_le_bytes()).map(|()| 0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+// ANCHOR_END: sys_arch_prctl
+
+// ANCHOR: sys_futex
+const FUTEX_WAIT: u64 = 0;
+const FUTEX_WAKE: u64 = 1;
+/// Only this process uses the word. We have no memory shared between
+/// processes, so a word is named the same way with or without it.
+const FUTEX_PRIVATE: u64 = 128;
+
+/// futex(word, op, val, timeout): FUTEX_WAIT sleeps while the word holds
+/// `val` (at most `timeout`); FUTEX_WAKE wakes up to `val` sleepers.
+fn sys_futex(cpu: &mut Cpu, word: u64, op: u64, val: u32, timeout: u64) -> SysResult {
+    let k = cpu.kernel();
+    if !word.is_multiple_of(4) {
+        return Err(Errno::EINVAL);
+    }
+    let (mem, space) = k.user_memory();
+    let root = space.root();
+    match op & !FUTEX_PRIVATE {
+        FUTEX_WAKE if op & FUTEX_PRIVATE == 0 && space.translate(mem, word).is_none() => {
+            Err(Errno::EFAULT)
+        }
+        // Linux wakes one even when asked for none.
+        FUTEX_WAKE => {
+            let n = (val as i32).max(1) as usize;
+            Ok(k.futexes.wake(&mut k.procs, &mut k.rq, root, word, n) as u64)
+        }
+        FUTEX_WAIT => {
+            let deadline = match timeout {
+                0 => None,
+                ts => Some(k.ticks + ticks_of(k, ts)?),
+            };
+            let mut now = [0u8; 4];
+            let (mem, space) = k.user_memory();
+            space.read_user(mem, word, &mut now)?;
+            if u32::from_le_bytes(now) != val {
+                return Err(Errno::EAGAIN);
+            }
+            let me = k.current;
+            k.futexes.queue(root, word).push(me);
+            k.timers.extend(deadline.map(|t| (t, me)));
+            task::sleep(cpu);
+            // FUTEX_WAKE took us off the queue; the timer did not.
+            let k = cpu.kernel();
+            k.timers.retain(|t| t.1 != me);
+            match k.futexes.forget(me) {
+                true => Err(Errno::ETIMEDOUT),
+                false => Ok(0),
+            }
+        }
+        _ => Err(Errno::ENOSYS),
+    }
+}
+// ANCHOR_END: sys_futex

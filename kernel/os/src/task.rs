@@ -5,7 +5,7 @@
 //! A function here that may switch tasks takes `&mut Cpu`, and borrows the
 //! kernel from it only between switches; one that cannot takes `&mut Kernel`.
 
-use crate::pieces::{exec, switch, wait};
+use crate::pieces::{clone, exec, switch, wait};
 use crate::pvh::Options;
 use crate::state::{Cpu, Kernel};
 use crate::{boot, initrd, x86};
@@ -61,6 +61,7 @@ pub fn random_bytes() -> [u8; 16] {
 /// current task where it belongs: back on the run queue, asleep, or a zombie.
 pub fn schedule(cpu: &mut Cpu) {
     let k = cpu.kernel();
+    free_dead_threads(k);
     let prev = k.current;
     match k.rq.pick_next(&mut k.procs) {
         Some(next) if next == prev => {}
@@ -79,6 +80,8 @@ fn context_switch(cpu: &mut Cpu, prev: Pid, next: Pid) {
         pid => {
             let p = k.procs.get(pid).expect("next vanished");
             let root = p.space.as_ref().map_or(boot::kernel_root(), |s| s.root().0);
+            // Its thread-local storage, for when it is back in user mode.
+            x86::write_fs_base(p.fs_base);
             // SAFETY: `next` was picked to run, so it has not exited: its
             // kernel stack and page tables are alive, and they stay so until
             // it exits, which it does on the CPU, leaving them first.
@@ -110,6 +113,12 @@ pub fn idle(mut cpu: Cpu) -> ! {
         let k = cpu.kernel();
         match k.rq.pick_next(&mut k.procs) {
             Some(next) => context_switch(&mut cpu, IDLE, next),
+            // Nothing to run, but free frames to zero: kzerod's turn.
+            None if k.mem.wants_zeroing() && !k.zeroing.is_empty() => {
+                k.zeroing.take_all().into_iter().for_each(|pid| wake(k, pid));
+                // SAFETY: as below; let in what is pending, without halting.
+                unsafe { core::arch::asm!("sti", "nop", "cli") }
+            }
             // SAFETY: the one place interrupts are let in. Idle holds no
             // borrow of the kernel here, so the handler may take its own.
             None => unsafe { core::arch::asm!("sti", "hlt", "cli") },
@@ -162,26 +171,81 @@ pub fn tick(cpu: &mut Cpu, from_user: bool) {
 // ANCHOR_END: tick
 
 // ANCHOR: exit
-/// Ends the current task. Init must not end: like Linux, that is a panic.
-pub fn exit(cpu: &mut Cpu, wait_status: i32) -> ! {
+/// Ends the current task: alone (`exit`), or with its whole thread group
+/// (`exit_group`, a fatal fault). Once the group is over, its leader becomes
+/// a zombie for its parent. Init's must not end: like Linux, that panics.
+pub fn exit(cpu: &mut Cpu, wait_status: i32, group: bool) -> ! {
     let k = cpu.kernel();
-    let pid = k.current;
-    if pid == wait::INIT {
-        panic!("Attempted to kill init! exit status {wait_status:#x}");
-    }
+    let tid = k.current;
     // Linux's exit_mm() leaves the dying mm loaded: a lazy-TLB reference
     // (mmgrab_lazy_tlb, enter_lazy_tlb) keeps its tables alive until the next
-    // switch loads others. `wait::exit` frees ours at once, so first load the
-    // kernel's own: the CPU must never walk tables that are back on the free list.
+    // switch loads others. The last user here frees them at once, so first
+    // load the kernel's own: the CPU must never walk freed tables.
     // SAFETY: the boot tables map the kernel and are never freed.
     unsafe { x86::write_cr3(boot::kernel_root()) };
-    wait::exit(&mut k.procs, k.mem, &mut k.rq, pid, wait_status);
+    let (procs, mem, rq, futexes) = (&mut k.procs, &mut *k.mem, &mut k.rq, &mut k.futexes);
+    let end = match group {
+        false => clone::exit(procs, mem, rq, futexes, tid, wait_status),
+        true => clone::exit_group(procs, mem, rq, futexes, tid, wait_status),
+    };
+    free_dead_threads(k);
+    if let clone::Exit::GroupDead { leader, status } = end {
+        if leader == wait::INIT {
+            panic!("Attempted to kill init! exit status {status:#x}");
+        }
+        wait::exit(&mut k.procs, k.mem, &mut k.rq, leader, status);
+    }
     schedule(cpu);
-    unreachable!("a zombie was scheduled");
+    unreachable!("a dead task was scheduled");
 }
 // ANCHOR_END: exit
 
-/// Kills the current task, as the signal `sig` would.
-pub fn kill(cpu: &mut Cpu, sig: i32) -> ! {
-    exit(cpu, status::signaled(sig))
+// ANCHOR: free_dead_threads
+/// Frees exited threads but the running one, still on its kernel stack (Linux
+/// frees it after the switch, in finish_task_switch()). Dead leaders stay.
+pub fn free_dead_threads(k: &mut Kernel) {
+    let dead = |p: &Proc| p.state == State::Dead && p.pid != p.tgid && p.pid != k.current;
+    let gone: Vec<Pid> = k.procs.iter().filter(|p| dead(p)).map(|p| p.pid).collect();
+    for pid in gone {
+        k.procs.remove(pid);
+        k.futexes.forget(pid);
+        k.timers.retain(|t| t.1 != pid);
+    }
 }
+// ANCHOR_END: free_dead_threads
+
+/// Kills the current task's whole thread group, as the signal `sig` would.
+pub fn kill(cpu: &mut Cpu, sig: i32) -> ! {
+    exit(cpu, status::signaled(sig), true)
+}
+
+// ANCHOR: kzerod
+/// Small batches: kzerod runs with interrupts off, like all kernel code.
+const ZERO_BATCH: usize = 16;
+
+/// Starts the kernel thread: a task in the table with no user memory and no
+/// trap frame to return to. Its first switch lands in `kzerod`.
+pub fn start_kzerod(k: &mut Kernel) {
+    let pid = k.procs.alloc_pid().expect("no pid for kzerod");
+    let mut p = Proc::new(pid, IDLE, "kzerod");
+    // SAFETY: the 64 bytes below the top are the bottom of its own kernel
+    // stack, unused until it runs.
+    p.saved_sp = unsafe { switch::init_stack(p.kstack.top(), kzerod as *const () as usize) };
+    assert!(k.procs.insert(p).is_ok());
+    k.rq.make_runnable(&mut k.procs, pid);
+}
+
+/// Zeroes freed frames while the CPU has nothing else to do, so that an
+/// allocation finds a clean one. Idle wakes it when there is work.
+extern "C" fn kzerod() -> ! {
+    // SAFETY: its first run is an entry into the kernel: whoever switched
+    // here ended its borrows first, as every switch does.
+    let mut cpu = unsafe { Cpu::enter() };
+    loop {
+        let k = cpu.kernel();
+        k.mem.zero_some(ZERO_BATCH);
+        k.zeroing.push(k.current);
+        sleep(&mut cpu);
+    }
+}
+// ANCHOR_END: kzerod

@@ -125,6 +125,20 @@ unsafe fn wrmsr(msr: u32, v: u64) {
     unsafe { asm!("wrmsr", in("ecx") msr, in("eax") v as u32, in("edx") (v >> 32) as u32) };
 }
 
+// ANCHOR: fs_base
+/// The FS segment's base: where `%fs:` points in user mode, a thread's
+/// thread-local storage (Linux: MSR_FS_BASE).
+const MSR_FS_BASE: u32 = 0xc000_0100;
+
+/// Points FS at `base` for the user code about to run. The kernel never uses
+/// FS, so any user address will do (a non-canonical one would fault).
+pub fn write_fs_base(base: u64) {
+    assert!(base < api::USER_END, "FS base {base:#x} is not a user address");
+    // SAFETY: a canonical value, in a register only user code reads.
+    unsafe { wrmsr(MSR_FS_BASE, base) };
+}
+// ANCHOR_END: fs_base
+
 pub fn rdtsc() -> u64 {
     // SAFETY: reading the time stamp counter changes nothing.
     unsafe { core::arch::x86_64::_rdtsc() }
@@ -344,4 +358,12 @@ global_asm!(
     user_ds = const USER_DS,
     user_cs = const USER_CS,
     syscall = const SYSCALL,
+    tf_rip = const offset_of!(TrapFrame, rip),
+    tf_rsp = const offset_of!(TrapFrame, rsp),
+    tf_rbp = const offset_of!(TrapFrame, rbp),
+    tf_rbx = const offset_of!(TrapFrame, rbx),
+    tf_r12 = const offset_of!(TrapFrame, r12),
+    tf_r13 = const offset_of!(TrapFrame, r13),
+    tf_r14 = const offset_of!(TrapFrame, r14),
+    tf_r15 = const offset_of!(TrapFrame, r15),
 );

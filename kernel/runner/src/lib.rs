@@ -7,10 +7,11 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-mod cpio;
+mod elf;
+pub mod gdb;
 
 /// The pieces a student can swap in with `student`.
-pub const PIECES: [&str; 5] = ["fork", "exec", "wait", "switch", "cow"];
+pub const PIECES: [&str; 6] = ["fork", "exec", "wait", "switch", "cow", "clone"];
 
 /// The codegen flags that make a host-target build bare metal: absolute
 /// addresses (no PIE), our linker, and no red zone (interrupts push below rsp).
@@ -27,10 +28,15 @@ pub fn repo_root() -> PathBuf {
 pub struct BuildOptions {
     /// Pieces to take from `exercises/` instead of `solutions/`.
     pub student: Vec<String>,
-    /// Where to build; `target/kernel` in the repository by default.
+    /// Where to build; `target/kernel` in the repository by default, or
+    /// `target/kernel-gdb` for the gdb build.
     pub target_dir: Option<PathBuf>,
     /// The tree to build (a copy, when grading a student); this repository by default.
     pub root: Option<PathBuf>,
+    /// Build for gdb: the `gdb` profile (kernel/os/Cargo.toml), which is
+    /// `release` unoptimized, so gdb sees every argument and local variable.
+    /// The user programs' symbols stay in the host-side copies ([`user_program`]).
+    pub gdb: bool,
 }
 
 impl BuildOptions {
@@ -38,8 +44,19 @@ impl BuildOptions {
         self.root.clone().unwrap_or_else(repo_root)
     }
 
-    fn target_dir(&self) -> PathBuf {
-        self.target_dir.clone().unwrap_or_else(|| self.root().join("target/kernel"))
+    /// Where cargo builds, and where `cargo boot --gdb` writes its gdb script.
+    pub fn target_dir(&self) -> PathBuf {
+        let default = if self.gdb { "target/kernel-gdb" } else { "target/kernel" };
+        self.target_dir.clone().unwrap_or_else(|| self.root().join(default))
+    }
+
+    fn profile(&self) -> &'static str {
+        if self.gdb { "gdb" } else { "release" }
+    }
+
+    /// Where cargo puts the user programs and the kernel.
+    fn out_dir(&self) -> PathBuf {
+        self.target_dir().join(TARGET).join(self.profile())
     }
 }
 
@@ -52,7 +69,8 @@ fn kernel_cargo(
     initrd: Option<&Path>,
 ) -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    c.args([subcommand, "--release", "--quiet", "--target", TARGET, "--manifest-path"])
+    c.args([subcommand, "--profile", opts.profile(), "--quiet", "--target", TARGET])
+        .arg("--manifest-path")
         .arg(manifest)
         .arg("--target-dir")
         .arg(opts.target_dir())
@@ -78,7 +96,7 @@ pub fn build(opts: &BuildOptions) -> Result<PathBuf, String> {
         args.extend(["--features", &features]);
     }
     kernel_build(opts, &args, Some(&initrd))?;
-    Ok(opts.target_dir().join(TARGET).join("release").join("kernel"))
+    Ok(opts.out_dir().join("kernel"))
 }
 
 fn kernel_build(opts: &BuildOptions, args: &[&str], initrd: Option<&Path>) -> Result<(), String> {
@@ -99,9 +117,17 @@ fn kernel_build(opts: &BuildOptions, args: &[&str], initrd: Option<&Path>) -> Re
 
 /// Builds the user programs and packs them into the initramfs; returns its path.
 fn build_initrd(opts: &BuildOptions) -> Result<PathBuf, String> {
-    let files = initramfs_files(&build_user_programs(opts)?)?;
+    let programs = build_user_programs(opts)?;
+    let mut files = initramfs_files(&programs)?;
+    if opts.gdb {
+        // The programs come first. The image gets them without their symbols:
+        // gdb reads the full copies.
+        for ((name, _), (_, data)) in programs.iter().zip(&mut files) {
+            elf::strip(data).map_err(|e| format!("user program {name}: {e}"))?;
+        }
+    }
     let initrd = opts.target_dir().join("initrd.cpio");
-    write_if_changed(&initrd, &cpio::pack(&files))?;
+    write_if_changed(&initrd, &initramfs::pack(&files))?;
     Ok(initrd)
 }
 
@@ -109,8 +135,16 @@ fn build_initrd(opts: &BuildOptions) -> Result<PathBuf, String> {
 /// file in kernel/user/src/bin. Returns each program's name and path.
 pub fn build_user_programs(opts: &BuildOptions) -> Result<Vec<(String, PathBuf)>, String> {
     kernel_build(opts, &["-p", "user"], None)?;
-    let out_dir = opts.target_dir().join(TARGET).join("release");
-    Ok(user_programs(&opts.root())?.into_iter().map(|n| (n.clone(), out_dir.join(n))).collect())
+    Ok(user_programs(&opts.root())?
+        .into_iter()
+        .map(|n| (n.clone(), user_program(opts, &n)))
+        .collect())
+}
+
+/// A user program as built, before it goes into the initramfs: in the gdb
+/// build, with its symbols, for gdb's `add-symbol-file`.
+pub fn user_program(opts: &BuildOptions, name: &str) -> PathBuf {
+    opts.out_dir().join(name)
 }
 
 /// What the initramfs holds, path (without the leading '/') and contents:

@@ -2,23 +2,30 @@
 //!
 //!     cargo boot                     the shell, on this terminal (Ctrl-A X quits QEMU)
 //!     cargo boot -- echo hi          run one command; exit with its status
-//!     cargo boot --gdb               wait for gdb before the first instruction
+//!     cargo boot --gdb               an unoptimized kernel that waits for gdb
+//!     cargo boot --gdb --user sh     ... and gdb loads the shell's symbols too
 //!     cargo boot --student fork      use exercises/fork instead of the solution
 //!     cargo boot --cow -- cow storm  fork copies on write
 //!     cargo boot --deterministic     count instructions (-icount): every run the same
 //!     cargo boot --bench             time boots, with and without -icount
 
 use clap::Parser;
-use runner::{BootOptions, BuildOptions, Outcome, boot, build, qemu_args, qemu_binary};
+use runner::{BootOptions, BuildOptions, Outcome, boot, build, gdb, qemu_args, qemu_binary};
+use std::path::Path;
 use std::process::{Command, exit};
 
 /// Builds the mini-kernel and boots it in QEMU.
 #[derive(Debug, Parser)]
 #[command(name = "cargo boot", bin_name = "cargo boot", version, about, long_about = None)]
 struct Args {
-    /// Start QEMU halted and print the command that attaches gdb.
+    /// Build for gdb (unoptimized), start QEMU halted and print the command
+    /// that starts gdb with the kernel's symbols and helpers.
     #[arg(long)]
     gdb: bool,
+    /// With --gdb: also load this user program's symbols (a program's name,
+    /// e.g. forkexec, or the path of an ELF file).
+    #[arg(long, value_name = "PROGRAM", requires = "gdb")]
+    user: Option<String>,
     /// fork shares pages copy-on-write (kernel option cow=on).
     #[arg(long)]
     cow: bool,
@@ -39,7 +46,7 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let opts = BuildOptions { student: args.student.clone(), ..Default::default() };
+    let opts = BuildOptions { student: args.student.clone(), gdb: args.gdb, ..Default::default() };
     let kernel = build(&opts).unwrap_or_else(|e| {
         eprintln!("{e}");
         exit(2)
@@ -56,12 +63,10 @@ fn main() {
             qemu.args(runner::ICOUNT);
         }
         if args.gdb {
-            qemu.args(["-s", "-S"]);
-            eprintln!("QEMU is waiting for gdb. In another terminal:\n");
-            eprintln!(
-                "    gdb {} -ex 'target remote :1234' -ex 'break kmain' -ex continue\n",
-                kernel.display()
-            );
+            qemu.args(wait_for_gdb(&opts, &kernel, args.user.as_deref()).unwrap_or_else(|e| {
+                eprintln!("{e}");
+                exit(2)
+            }));
         } else {
             eprintln!("Booting {} (Ctrl-A X quits)", kernel.display());
         }
@@ -83,11 +88,27 @@ fn main() {
         _ => 1,
     })
 }
+/// Writes the gdb script for this boot and says how to start gdb with it.
+/// Returns QEMU's arguments for the gdb stub.
+fn wait_for_gdb(
+    opts: &BuildOptions,
+    kernel: &Path,
+    user: Option<&str>,
+) -> Result<Vec<String>, String> {
+    let user = user.map(|name| gdb::find_user_program(opts, name)).transpose()?;
+    let port = gdb::free_port()?;
+    let script = gdb::write_script(&opts.target_dir(), opts, kernel, port, user.as_deref())?;
+    let shown = std::env::current_dir().ok().and_then(|d| script.strip_prefix(d).ok());
+    eprintln!("QEMU is waiting for gdb on port {port} (Ctrl-A X quits). In another terminal:\n");
+    eprintln!("    gdb -q -x {}\n", shown.unwrap_or(&script).display());
+    Ok(gdb::qemu_args(port))
+}
+
 /// Boots `echo ready` five times (after one warm-up) free-running and five
 /// times under -icount, alternating so both see the same machine load, and
 /// prints the median times from QEMU's start to init's first line and to the
 /// clean exit.
-fn benchmark(kernel: &std::path::Path) {
+fn benchmark(kernel: &Path) {
     const BOOTS: usize = 5;
     // [free-running, -icount] × [to init's first line, to exit]
     let mut times = [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]];

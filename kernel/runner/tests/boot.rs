@@ -63,7 +63,7 @@ fn user_fault_kills_only_that_process() {
         &r.serial,
         &[
             "fault: writing to address 0",
-            "fault[2]: segfault at 0 ip ",
+            "fault[3]: segfault at 0 ip ",
             "init: fault was killed by signal 11",
         ],
     );

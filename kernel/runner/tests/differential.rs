@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// What init runs, and what is typed on the console.
-const COMPARED: [(&str, &str); 7] = [
+const COMPARED: [(&str, &str); 9] = [
     ("echo hello from both kernels", ""),
     ("forkexec", ""),
     ("orphan", ""),
@@ -32,15 +32,20 @@ const COMPARED: [(&str, &str); 7] = [
     ("fault", ""),
     ("syscalls", ""),
     ("sh", "echo typed at sh\nexit\n"),
+    ("ls / /bin /init /nosuch", ""),
+    ("true", ""),
 ];
 
 /// The programs left out, and why.
-const EXCLUDED: [(&str, &str); 11] = [
+const EXCLUDED: [(&str, &str); 14] = [
     ("init", "the harness: every other program runs under it, on both sides"),
     ("ps", "reads the task list through our call 1000; Linux's ps reads /proc"),
     ("pstree", "reads the task list through our call 1000"),
     ("family", "runs ps and pstree"),
     ("zombie", "runs ps"),
+    ("threads", "runs ps -L and pstree, and waits for its threads to sleep through our call 1000"),
+    ("threadgroup", "runs ps -L, and watches its threads' states through our call 1000"),
+    ("vfork", "reads its parent's state and its child's name through our call 1000"),
     ("preempt", "reads the idle task's ticks through our call 1000"),
     ("time", "reads the idle task's ticks through our call 1000"),
     ("cow", "counts free frames through our call 1001"),

@@ -5,12 +5,16 @@
 use core::arch::{asm, global_asm};
 use core::fmt::{self, Write};
 
+pub use api::Errno;
 pub use api::abi::ProcInfo;
 pub use api::status;
+
+pub mod thread;
 
 pub mod nr {
     pub const READ: u64 = 0;
     pub const WRITE: u64 = 1;
+    pub const CLOSE: u64 = 3;
     pub const MMAP: u64 = 9;
     pub const MUNMAP: u64 = 11;
     pub const SCHED_YIELD: u64 = 24;
@@ -18,11 +22,19 @@ pub mod nr {
     pub const GETPID: u64 = 39;
     pub const CLONE: u64 = 56;
     pub const FORK: u64 = 57;
+    pub const VFORK: u64 = 58;
     pub const EXECVE: u64 = 59;
     pub const EXIT: u64 = 60;
     pub const WAIT4: u64 = 61;
     pub const GETPPID: u64 = 110;
+    pub const ARCH_PRCTL: u64 = 158;
     pub const REBOOT: u64 = 169;
+    pub const GETTID: u64 = 186;
+    pub const FUTEX: u64 = 202;
+    pub const GETDENTS64: u64 = 217;
+    pub const SET_TID_ADDRESS: u64 = 218;
+    pub const EXIT_GROUP: u64 = 231;
+    pub const OPENAT: u64 = 257;
     pub use api::abi::{SYS_FREE_FRAMES as FREE_FRAMES, SYS_PROC_LIST as PROC_LIST};
 }
 
@@ -63,14 +75,22 @@ pub fn read(fd: i32, buf: &mut [u8]) -> i64 {
     // SAFETY: the kernel writes at most `buf.len()` bytes, into `buf`.
     unsafe { syscall(nr::READ, [fd as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0]) }
 }
+/// Ends the whole process, every thread of it, like the C library's `exit`
+/// (which is the `exit_group` system call).
 pub fn exit(code: i32) -> ! {
-    // SAFETY: the program ends here; nothing of it is used again.
-    unsafe { syscall(nr::EXIT, [code as u64, 0, 0, 0]) };
-    unreachable!("exit returned")
+    // SAFETY: the process ends here; nothing of it is used again.
+    unsafe { syscall(nr::EXIT_GROUP, [code as u64, 0, 0, 0]) };
+    unreachable!("exit_group returned")
 }
+/// The process id: the thread group's, the same in every thread.
 pub fn getpid() -> i32 {
     // SAFETY: no arguments, no memory.
     unsafe { syscall(nr::GETPID, [0; 4]) as i32 }
+}
+/// The calling thread's own id.
+pub fn gettid() -> i32 {
+    // SAFETY: no arguments, no memory.
+    unsafe { syscall(nr::GETTID, [0; 4]) as i32 }
 }
 pub fn getppid() -> i32 {
     // SAFETY: no arguments, no memory.
@@ -136,11 +156,104 @@ pub fn poweroff(code: u8) -> i64 {
     unsafe { syscall(nr::REBOOT, [0xfee1_dead, 672_274_793, 0x4321_fedc, code as u64]) }
 }
 
+/// `d_type` of a regular file and of a directory.
+pub const DT_REG: u8 = 8;
+pub const DT_DIR: u8 = 4;
+
+/// Calls `each(name, d_type)` for the entries of the directory at `path`
+/// but "." and "..", sorted by name as `ls` sorts them (byte order, the C
+/// locale). It reads them as readdir(3) does: openat(O_DIRECTORY), then
+/// getdents64 until it returns 0, then close. Returns 0 or -errno (ENOMEM
+/// for more entries, or longer names, than it has room for: 64 of 31 bytes).
+pub fn list_dir(path: &str, mut each: impl FnMut(&str, u8)) -> i64 {
+    let mut names = [[0u8; 32]; 64];
+    let mut kinds = [0u8; 64];
+    let mut n = 0;
+    let fd = open_dir(path);
+    if fd < 0 {
+        return fd;
+    }
+    let mut fits = true;
+    let r = read_dir(fd as i32, |name, kind| {
+        if name == "." || name == ".." {
+            return;
+        }
+        fits &= n < names.len() && name.len() < names[0].len();
+        if fits {
+            names[n][..name.len()].copy_from_slice(name.as_bytes());
+            kinds[n] = kind;
+            n += 1;
+        }
+    });
+    close(fd as i32);
+    if r < 0 || !fits {
+        return if r < 0 { r } else { Errno::ENOMEM.to_ret() };
+    }
+    let name = |i: usize| names[i].split(|&b| b == 0).next().unwrap_or_default();
+    let mut order: [usize; 64] = core::array::from_fn(|i| i);
+    order[..n].sort_unstable_by(|&a, &b| name(a).cmp(name(b)));
+    for &i in &order[..n] {
+        each(core::str::from_utf8(name(i)).unwrap_or("?"), kinds[i]);
+    }
+    0
+}
+
+/// openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY): the file descriptor, or -errno.
+fn open_dir(path: &str) -> i64 {
+    const AT_FDCWD: i64 = -100;
+    const O_DIRECTORY: u64 = 0o200_000;
+    let mut buf = [0u8; 256];
+    let Some(cpath) = buf.get_mut(..path.len() + 1) else {
+        return -36; // ENAMETOOLONG
+    };
+    cpath[..path.len()].copy_from_slice(path.as_bytes());
+    // SAFETY: the kernel only reads the NUL-terminated path in `buf`.
+    unsafe { syscall(nr::OPENAT, [AT_FDCWD as u64, buf.as_ptr() as u64, O_DIRECTORY, 0]) }
+}
+
+pub fn close(fd: i32) -> i64 {
+    // SAFETY: closing a descriptor touches none of this program's memory.
+    unsafe { syscall(nr::CLOSE, [fd as u64, 0, 0, 0]) }
+}
+
+/// Calls `each(name, d_type)` for every entry of the directory `fd`, in the
+/// order getdents64 returns them, walking its `struct linux_dirent64`
+/// records. Returns 0 at the end, or -errno.
+fn read_dir(fd: i32, mut each: impl FnMut(&str, u8)) -> i64 {
+    let mut buf = [0u8; 512];
+    loop {
+        let args = [fd as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0];
+        // SAFETY: the kernel writes at most `buf.len()` bytes, into `buf`.
+        let n = unsafe { syscall(nr::GETDENTS64, args) };
+        if n <= 0 {
+            return n;
+        }
+        let mut at = 0;
+        while at < n as usize {
+            // d_ino: u64, d_off: i64, d_reclen: u16, d_type: u8, d_name: NUL-terminated.
+            let record = &buf[at..n as usize];
+            let reclen = u16::from_le_bytes([record[16], record[17]]) as usize;
+            if reclen <= 19 || reclen > record.len() {
+                return -5; // EIO: the kernel wrote nonsense
+            }
+            let name = record[19..reclen].split(|&b| b == 0).next().unwrap_or_default();
+            each(core::str::from_utf8(name).unwrap_or("?"), record[18]);
+            at += reclen;
+        }
+    }
+}
+
 /// Every task, as the kernel sees it right now.
 pub fn proc_list(buf: &mut [ProcInfo]) -> &[ProcInfo] {
     // SAFETY: the kernel writes at most `buf.len()` records, into `buf`.
     let n = unsafe { syscall(nr::PROC_LIST, [buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0]) };
     &buf[..n.max(0) as usize]
+}
+
+/// Task `pid` as the kernel sees it right now, if it exists.
+pub fn proc_info(pid: i32) -> Option<ProcInfo> {
+    let mut buf = [ProcInfo::default(); 80];
+    proc_list(&mut buf).iter().find(|p| p.pid == pid).copied()
 }
 
 /// execve with NUL-terminated strings built on the stack. Returns only on error (-errno).
@@ -178,8 +291,13 @@ pub fn errno_name(ret: i64) -> &'static str {
         12 => "ENOMEM",
         14 => "EFAULT",
         17 => "EEXIST",
+        20 => "ENOTDIR",
+        21 => "EISDIR",
         22 => "EINVAL",
+        30 => "EROFS",
+        36 => "ENAMETOOLONG",
         38 => "ENOSYS",
+        110 => "ETIMEDOUT",
         _ => "?",
     }
 }
@@ -289,13 +407,17 @@ macro_rules! main {
 }
 
 // The kernel enters with rsp at argc, followed by argv[], NULL, envp[], NULL, auxv.
+// `.cfi_undefined rip` says that nothing called _start: a debugger's backtrace ends here.
 global_asm!(
     ".global _start",
     "_start:",
+    ".cfi_startproc",
+    ".cfi_undefined rip",
     "mov rdi, rsp",
     "and rsp, -16",
     "call {start}",
     "ud2",
+    ".cfi_endproc",
     start = sym start,
 );
 

@@ -1,5 +1,6 @@
 //! init, pid 1: runs the command from the kernel command line (after `--`),
-//! or the shell, and reaps every child it is given, its own and orphans alike.
+//! or else the shell, and reaps every child it is given, its own and orphans
+//! alike. When the command ends, init powers the machine off with its status.
 #![no_std]
 #![no_main]
 
@@ -10,14 +11,9 @@ user::main!(main);
 // ANCHOR: init_main
 fn main(args: Args) -> i32 {
     println!("init: started as pid {}", getpid());
-    let Some(cmd) = args.get(1) else {
-        loop {
-            let shell = spawn("sh", &["sh"]);
-            reap_until(shell);
-        }
-    };
-    let argv: [&str; 16] = core::array::from_fn(|i| args.get(i + 1).unwrap_or(""));
-    let child = spawn(cmd, &argv[..args.len() - 1]);
+    let cmd = args.get(1).unwrap_or("sh");
+    let argv: [&str; 16] = core::array::from_fn(|i| args.get(i + 1).unwrap_or(cmd));
+    let child = spawn(cmd, &argv[..args.len().saturating_sub(1).max(1)]);
     let st = reap_until(child);
     // Orphans may outlive the command: wait until every process is gone.
     while wait4(-1, 0).0 > 0 {}

@@ -1,4 +1,5 @@
-//! pstree: the process tree, drawn like `pstree -p`.
+//! pstree: the process tree, drawn like `pstree -p`, with a process's other
+//! threads under it in braces, `{name}(tid)`.
 #![no_std]
 #![no_main]
 
@@ -15,8 +16,11 @@ fn main(_: Args) -> i32 {
     0
 }
 
+/// Under a process: its child processes, then its own other threads.
 fn children(procs: &[ProcInfo], pid: i32) -> impl Iterator<Item = &ProcInfo> {
-    procs.iter().filter(move |p| p.ppid == pid && p.pid != 0 && p.pid != pid)
+    let child = move |p: &&ProcInfo| p.ppid == pid && p.pid == p.tgid && p.pid != 0;
+    let thread = move |p: &&ProcInfo| p.tgid == pid && p.pid != pid;
+    procs.iter().filter(child).chain(procs.iter().filter(thread))
 }
 
 /// Prints `pid`'s label and its subtree. `indent` is what starts each
@@ -24,13 +28,16 @@ fn children(procs: &[ProcInfo], pid: i32) -> impl Iterator<Item = &ProcInfo> {
 fn draw(procs: &[ProcInfo], pid: i32, indent: &mut StackStr<512>) {
     let Some(me) = procs.iter().find(|p| p.pid == pid) else { return };
     let mut label = StackStr::<32>::new();
-    let _ = write!(label, "{}({})", me.name(), me.pid);
+    let _ = match me.pid == me.tgid {
+        true => write!(label, "{}({})", me.name(), me.pid),
+        false => write!(label, "{{{}}}({})", me.name(), me.pid),
+    };
     print!("{}", label.as_str());
-    let count = children(procs, pid).count();
+    let count = if me.pid == me.tgid { children(procs, pid).count() } else { 0 };
     if count == 0 {
         print!("\n");
     }
-    for (i, child) in children(procs, pid).enumerate() {
+    for (i, child) in children(procs, pid).take(count).enumerate() {
         let last = i + 1 == count;
         let branch = match (i, count) {
             (0, 1) => "───",

@@ -13,7 +13,8 @@
 //!
 //! Calls that would stop the run rather than test the kernel are fuzzed
 //! only within limits: `read` from the console (it would wait forever for a
-//! key), `nanosleep` (a random time is a long sleep), `write` of readable
+//! key), `nanosleep` and `futex` waits (a random time is a long sleep, and
+//! no time at all may be forever), `write` of readable
 //! memory to the console (garbage on the transcript), `execve` of a real
 //! program (it would replace the fuzzer), `munmap` and `mmap` of ranges over
 //! 1 MiB inside user space (the kernel walks them a page at a time: a
@@ -42,6 +43,8 @@ const FRESH: u64 = 0x3100_0000;
 const CODE: u64 = 0x40_1000;
 
 const EXIT_GROUP: u64 = 231;
+const AT_FDCWD: u64 = -100i64 as u64;
+const O_DIRECTORY: u64 = 0o200_000;
 const VFORK: u64 = 58;
 const PROT_READ_WRITE: u64 = 3;
 const MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE: u64 = 0x02 | 0x20 | 0x10_0000;
@@ -116,9 +119,12 @@ fn number(r: &mut Rng) -> u64 {
 /// The system call numbers: mostly the ones the kernel has. Forks and exits
 /// are rare, or the run would be spent making and ending processes.
 fn call_number(r: &mut Rng) -> u64 {
-    const KNOWN: [u64; 13] = [
+    const KNOWN: [u64; 16] = [
         nr::READ,
         nr::WRITE,
+        nr::CLOSE,
+        nr::GETDENTS64,
+        nr::OPENAT,
         nr::MMAP,
         nr::MUNMAP,
         nr::SCHED_YIELD,
@@ -191,21 +197,41 @@ fn one_call(r: &mut Rng, made: u64) -> (u64, i64) {
         }
         nr::EXECVE => {
             // Files that are not programs, and names that are not files.
-            let path: &[u8] = match r.below(3) {
-                0 => b"/bin/garbage\0",
-                1 => b"/bin/truncated\0",
-                _ => b"/bin/no-such-program\0",
-            };
-            let at = SCRATCH as *mut u8;
-            for (i, &c) in path.iter().enumerate() {
-                // SAFETY: as above, and every path is shorter than SCRATCH_LEN.
-                unsafe { write_volatile(at.add(i), c) };
-            }
+            let paths: [&[u8]; 4] =
+                [b"/bin/garbage\0", b"/bin/truncated\0", b"/bin/no-such-program\0", b"/bin\0"];
+            put_path(paths[r.below(4) as usize]);
             if r.below(2) == 0 {
                 a[0] = SCRATCH;
             }
         }
+        nr::OPENAT => {
+            // Names that exist, as directories or files or neither, from the
+            // current directory or from a descriptor that may be open.
+            let paths: [&[u8]; 6] =
+                [b"/\0", b"bin\0", b"bin/../init\0", b"/init/\0", b"..\0", b"\0"];
+            put_path(paths[r.below(6) as usize]);
+            if r.below(2) == 0 {
+                a[..3].copy_from_slice(&[
+                    r.pick(&[AT_FDCWD, 3, 4]),
+                    SCRATCH,
+                    r.pick(&[0, O_DIRECTORY]),
+                ]);
+            }
+        }
+        nr::GETDENTS64 | nr::CLOSE if r.below(2) == 0 => a[0] = r.pick(&[3, 4, 5, 66]),
         nr::EXIT | EXIT_GROUP => a[0] = (r.next() << 8) | (made / 4),
+        nr::FUTEX => {
+            // A wait that nobody wakes would sleep for good: give it a timeout
+            // of a millisecond (or a bad pointer, for EFAULT).
+            let ts = (SCRATCH + 32) as *mut u64;
+            // SAFETY: SCRATCH is this child's own writable mapping (see
+            // `child`), and the timespec's 16 bytes fit after the path.
+            unsafe {
+                write_volatile(ts, 0);
+                write_volatile(ts.add(1), 1_000_000);
+            }
+            a[3] = if r.below(4) == 0 { r.pick(&KERNEL_POINTERS) } else { SCRATCH + 32 };
+        }
         nr::REBOOT if r.below(2) == 0 => {
             a[..3].copy_from_slice(&[0xfee1_dead, 672_274_793, 0x4321_fedc]);
         }
@@ -215,6 +241,16 @@ fn one_call(r: &mut Rng, made: u64) -> (u64, i64) {
     // hostile arguments. Whatever they do to its memory, it is disposable:
     // its parent only reads how it ended, and the kernel must survive it.
     (n, unsafe { syscall6(n, a) })
+}
+
+/// Writes a NUL-terminated path at the start of the scratch buffer.
+fn put_path(path: &[u8]) {
+    let at = SCRATCH as *mut u8;
+    for (i, &c) in path.iter().enumerate() {
+        // SAFETY: SCRATCH is this child's own writable mapping (see
+        // `child`), and every path is shorter than SCRATCH_LEN.
+        unsafe { write_volatile(at.add(i), c) };
+    }
 }
 
 /// One child's life: PER_CHILD calls, then it reaps what it forked.
