@@ -5,7 +5,12 @@ use crate::limits::{self, Ended};
 use crate::rubric::Rubric;
 use crate::tree::Tree;
 use crate::verdict::{Item, Kind};
+use nix::fcntl::{FcntlArg, SealFlag, fcntl};
+use nix::sys::memfd::{MFdFlags, memfd_create};
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -18,9 +23,49 @@ const DETAIL_LINES: usize = 14;
 #[derive(Debug, Default)]
 pub struct Built {
     /// The pristine integration-test binaries of each piece.
-    pub binaries: BTreeMap<String, Vec<PathBuf>>,
+    pub binaries: BTreeMap<String, Vec<Binary>>,
     /// The first compiler errors of each piece that did not build.
     pub errors: BTreeMap<String, String>,
+}
+
+/// A test binary, copied into sealed memory right after the build. Without
+/// the sandbox, tests run from this copy, so a test that overwrites another
+/// test's binary on disk changes nothing that runs.
+#[derive(Debug)]
+pub struct Binary {
+    pub path: PathBuf,
+    copy: OwnedFd,
+}
+
+impl Binary {
+    fn pin(path: &Path) -> Result<Binary, String> {
+        let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+        let bytes = std::fs::read(path).map_err(|e| fail(&e))?;
+        // Not close-on-exec: the program is run as /proc/self/fd/N, which
+        // must still be open in whatever process finally executes it.
+        let fd = memfd_create(c"test-binary", MFdFlags::MFD_ALLOW_SEALING).map_err(|e| fail(&e))?;
+        let mut file = std::fs::File::from(fd);
+        file.write_all(&bytes).map_err(|e| fail(&e))?;
+        let seals = SealFlag::F_SEAL_WRITE
+            | SealFlag::F_SEAL_GROW
+            | SealFlag::F_SEAL_SHRINK
+            | SealFlag::F_SEAL_SEAL;
+        fcntl(&file, FcntlArg::F_ADD_SEALS(seals)).map_err(|e| fail(&e))?;
+        Ok(Binary { path: path.to_path_buf(), copy: file.into() })
+    }
+
+    fn command(&self) -> Command {
+        // In the sandbox the build directories are read-only, so the file
+        // on disk is the one built. Run it by its name there: between bwrap
+        // and the test, nothing can give the copy its name as argv[0], and
+        // trybuild finds its build directory from argv[0].
+        if crate::sandbox::current().is_some() {
+            return Command::new(&self.path);
+        }
+        let mut c = Command::new(format!("/proc/self/fd/{}", self.copy.as_raw_fd()));
+        c.arg0(&self.path);
+        c
+    }
 }
 
 pub fn cargo() -> Command {
@@ -68,7 +113,8 @@ pub fn build(tree: &Tree, pieces: &[&Rubric]) -> Result<Built, String> {
                 if let (true, Some(exe)) =
                     (Path::new(src).starts_with(&tests_dir), msg["executable"].as_str())
                 {
-                    built.binaries.entry(piece.piece.clone()).or_default().push(exe.into());
+                    let binary = Binary::pin(Path::new(exe))?;
+                    built.binaries.entry(piece.piece.clone()).or_default().push(binary);
                 }
             }
             Some("compiler-message") if msg["message"]["level"] == "error" => {
@@ -101,11 +147,11 @@ pub fn first_lines(s: &str, n: usize) -> String {
 }
 
 /// The binary that holds each test, from the binaries' own `--list`.
-fn locate(
-    binaries: &[PathBuf],
+fn locate<'b>(
+    binaries: &'b [Binary],
     dir: &Path,
     timeout: Duration,
-) -> Result<BTreeMap<String, PathBuf>, String> {
+) -> Result<BTreeMap<String, &'b Binary>, String> {
     let mut found = BTreeMap::new();
     for bin in binaries {
         let mut c = test_command(bin, dir);
@@ -114,22 +160,27 @@ fn locate(
         if listed.ended != Ended::Exited(0) {
             return Err(format!(
                 "{} --list: {:?}\n{}",
-                bin.display(),
+                bin.path.display(),
                 listed.ended,
                 first_lines(&listed.stderr, ERROR_LINES)
             ));
         }
         for name in listed.stdout.lines().filter_map(|l| l.strip_suffix(": test")) {
-            found.insert(name.to_string(), bin.clone());
+            found.insert(name.to_string(), bin);
         }
     }
     Ok(found)
 }
 
-fn test_command(bin: &Path, dir: &Path) -> Command {
-    let mut c = Command::new(bin);
+fn test_command(bin: &Binary, dir: &Path) -> Command {
+    let mut c = bin.command();
     // What `cargo test` would set: trybuild, for one, finds the crate by them.
     c.current_dir(dir).env("CARGO_MANIFEST_DIR", dir).env("RUST_BACKTRACE", "0");
+    // Set in your shell, these turn a comparison into a rewrite of the
+    // expected output, which would pass anything.
+    for var in ["TRYBUILD", "TRANSCRIPTS", "INSTA_UPDATE", "INSTA_FORCE_PASS"] {
+        c.env_remove(var);
+    }
     c
 }
 
@@ -156,7 +207,7 @@ pub fn run(
             }
         };
         for t in &r.tests {
-            let bin = located.get(&t.name).cloned();
+            let bin = located.get(&t.name).copied();
             if bin.is_none() && !located.is_empty() {
                 errors.push(format!("{}: the rubric names test `{}`, but no test binary of exercises/{}/tests has it (renamed?)", r.piece, t.name, r.piece));
             }
@@ -177,7 +228,7 @@ pub fn run(
     (by_piece, errors)
 }
 
-fn run_one(bin: &Path, dir: &Path, name: &str, timeout: Duration) -> Result<(), String> {
+fn run_one(bin: &Binary, dir: &Path, name: &str, timeout: Duration) -> Result<(), String> {
     let mut c = test_command(bin, dir);
     c.args(["--exact", name, "--test-threads=1", "--color", "never"]);
     let out = limits::run(c, timeout)?;
@@ -185,13 +236,32 @@ fn run_one(bin: &Path, dir: &Path, name: &str, timeout: Duration) -> Result<(), 
 }
 
 /// A test passes when its process exits 0 and libtest reports exactly
-/// this one test as ok.
+/// this one test as ok. The test process is the judge: it never runs a
+/// submission's code, or only code that cannot act (see screen.rs), so
+/// its exit status is its own. A pass report from a process that did not
+/// exit 0 was printed by something else, and is named as forged.
 pub fn judge(name: &str, out: &limits::Captured) -> Result<(), String> {
     let ok_line = format!("test {name} ... ok");
     let stdout = out.stdout.lines();
     let reported = stdout.clone().any(|l| l == ok_line)
         && stdout.clone().any(|l| l.starts_with("test result: ok. 1 passed;"));
     let both = || format!("{}\n{}", tail(&out.stdout), tail(&out.stderr)).trim().to_string();
+    let verdict = verdict(name, out, reported, &ok_line, both);
+    match verdict {
+        Err(e) if reported => Err(format!(
+            "forged test output: `{ok_line}` was printed, but not by a test that passed\n{e}"
+        )),
+        v => v,
+    }
+}
+
+fn verdict(
+    name: &str,
+    out: &limits::Captured,
+    reported: bool,
+    ok_line: &str,
+    both: impl Fn() -> String,
+) -> Result<(), String> {
     match &out.ended {
         Ended::Exited(0) if reported => Ok(()),
         Ended::Exited(0) => {
@@ -258,6 +328,18 @@ mod tests {
             .is_err()
         );
         assert!(judge("forks", &captured(Ended::Exited(101), PASS)).is_err());
+    }
+
+    #[test]
+    fn a_pass_report_from_a_process_that_failed_is_forged() {
+        let forged = format!("test forks ... ok\n{PASS}\ntest forks ... FAILED\n");
+        let e = judge("forks", &captured(Ended::Exited(101), &forged)).unwrap_err();
+        assert!(e.starts_with("forged test output: `test forks ... ok` was printed"), "{e}");
+        let killed =
+            judge("forks", &captured(Ended::Signaled("SIGKILL".into()), PASS)).unwrap_err();
+        assert!(killed.starts_with("forged test output") && killed.contains("killed by SIGKILL"));
+        let honest = judge("forks", &captured(Ended::Exited(101), "test forks ... FAILED\n"));
+        assert!(!honest.unwrap_err().contains("forged"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod report;
 mod rubric;
 mod sandbox;
 mod scenario;
+mod screen;
 mod shard;
 mod tree;
 mod verdict;
@@ -134,6 +135,9 @@ fn main() {
         _ => {}
     }
     let mode = args.mode();
+    // Lab code runs as this user: without this, it could attach to the
+    // grader with ptrace or write into its memory through /proc.
+    let _ = nix::sys::prctl::set_dumpable(false);
     let pristine = runner::repo_root();
     let mut rubrics = rubric::discover(&pristine).unwrap_or_else(|e| fail(&e));
     if mode == Mode::Classroom {
@@ -163,14 +167,14 @@ fn main() {
         limit(rubric::DEFAULT_TEST_TIMEOUT),
         limit(scenario::BOOT_TIMEOUT)
     ));
-    let tree = Tree::new(&pristine);
+    let tree = Tree::load(&pristine).unwrap_or_else(|e| fail(&e));
     args.say(&format!("sandbox: {}\n\n", choose_sandbox(&args, &mode, &tree)));
     let mut grader = Grader::new(tree, rubrics, scale);
     let grade = |g: &mut Grader, name: &str, origin: Origin, k: Kernels| {
         g.grade(name, &origin, k).unwrap_or_else(|e| fail(&e))
     };
     let mut slice = None;
-    let subs: Vec<Submission> = match &mode {
+    let mut subs: Vec<Submission> = match &mode {
         Mode::Tree => vec![grade(
             &mut grader,
             "this tree",
@@ -214,6 +218,15 @@ fn main() {
         }
         Mode::Classroom | Mode::Merge(_) => unreachable!("handled above"),
     };
+    // Nothing graded can have changed the repository: say so if it did.
+    let changed = grader.tree.pristine_changes().unwrap_or_else(|e| fail(&e));
+    if let (Some(path), Some(last)) = (changed.first(), subs.last_mut()) {
+        last.errors.push(format!(
+            "the course repository changed while grading ({} files, such as {}): a submission's code may have written into it, and what was graded after it cannot be trusted; run `git status`",
+            changed.len(),
+            path.display()
+        ));
+    }
     finish(&args, &subs, matches!(mode, Mode::Class(_)), slice.as_ref())
 }
 

@@ -31,9 +31,11 @@ pub fn submission(sub: &Submission) -> String {
     for p in &sub.pieces {
         out.push_str(&failures(p));
     }
+    for w in &sub.warnings {
+        let _ = writeln!(out, "\nnote: {w}");
+    }
     for e in &sub.errors {
-        let _ =
-            writeln!(out, "\nGRADER ERROR (a mistake in the course, not in the submission): {e}");
+        let _ = writeln!(out, "\nGRADER ERROR: {e}");
     }
     if !sub.timings.is_empty() {
         let phases: Vec<String> =
@@ -47,9 +49,6 @@ fn failures(p: &PieceScore) -> String {
     let mut out = String::new();
     if let Some(note) = &p.note {
         let _ = writeln!(out, "\n{}: {}", p.piece, indent(note, "    ").trim_start());
-    }
-    for w in &p.warnings {
-        let _ = writeln!(out, "\n{}: note: {w}", p.piece);
     }
     for i in p.items.iter().filter(|i| !i.passed) {
         let _ = writeln!(out, "\nFAIL {} {} `{}` (0/{})", p.piece, kind(i.kind), i.name, i.max);
@@ -197,13 +196,13 @@ mod tests {
             chapter: "kernel/fork.md".into(),
             items,
             note: None,
-            warnings: vec![],
         };
         Submission {
             student: "ann, b".into(),
             pieces: vec![piece],
             timings: vec![("boots".into(), 1.25)],
             errors: vec![],
+            warnings: vec!["lab code wrote here".into()],
         }
     }
 
@@ -213,6 +212,7 @@ mod tests {
         assert!(r.contains("fork       1/2        2/5"), "{r}");
         assert!(r.contains("FAIL fork scenario `bad` (0/3)\n    timed out after 15 s\n    hint: look <here>\n    read: book/src/kernel/fork.md"), "{r}");
         assert!(r.contains("time: boots 1.2 s") || r.contains("time: boots 1.3 s"), "{r}");
+        assert!(r.contains("\nnote: lab code wrote here\n"), "{r}");
     }
 
     #[test]

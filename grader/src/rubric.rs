@@ -4,6 +4,8 @@
 //! piece = "fork"                 # the exercise's directory and package name
 //! chapter = "kernel/fork.md"     # its page in the book, printed with hints
 //! timeout = 10                   # optional: seconds per host test (before scaling)
+//! unsafe_items = ["switch_to"]   # optional: the only fns of a no_std piece that may use
+//!                                # unsafe code and a few instructions (see screen.rs)
 //! hints = ["...", "..."]         # optional: the piece's hint ladder, after a test's own
 //!
 //! [[test]]                       # a #[test] fn in exercises/<piece>/tests/
@@ -42,6 +44,8 @@ pub struct Rubric {
     pub piece: String,
     pub chapter: String,
     pub timeout: Option<u64>,
+    #[serde(default)]
+    pub unsafe_items: Vec<String>,
     /// Hints for the whole piece, from gentle to blunt: `cargo grade watch`
     /// shows them one by one after the failing test's own hint.
     #[serde(default)]

@@ -251,27 +251,37 @@ impl Sandbox {
     }
 }
 
+/// The signal that ended the test process or, in a lab test, the lab
+/// process that ran the lab's code (grader/contain), whose death the test
+/// reports in these words.
+fn killed_by(out: &Captured) -> Option<&str> {
+    match &out.ended {
+        Ended::Signaled(sig) => Some(sig),
+        _ => {
+            out.stdout.split("(which runs the lab's code) was killed by ").nth(1)?.split(' ').next()
+        }
+    }
+}
+
 impl Jail {
     /// What the sandbox says about how a run ended: the limits it reached.
     pub fn notes(&self, out: &Captured) -> Vec<String> {
         let mut notes = Vec::new();
-        match &out.ended {
-            Ended::Signaled(sig) if sig == "SIGXCPU" => notes.push(format!(
+        let allocation = out.stderr.lines().find(|l| l.contains("memory allocation of"));
+        match (killed_by(out), allocation) {
+            (Some("SIGXCPU"), _) => notes.push(format!(
                 "it used up the sandbox's {} s of CPU time per process",
                 self.cpu_seconds
             )),
-            Ended::Signaled(sig) if sig == "SIGXFSZ" => notes.push(format!(
+            (Some("SIGXFSZ"), _) => notes.push(format!(
                 "it wrote a file past the sandbox's limit of {} MiB",
                 FILE_SIZE >> 20
             )),
-            Ended::Signaled(sig)
-                if sig == "SIGABRT" && out.stderr.contains("memory allocation") =>
-            {
-                notes.push(format!(
-                    "it ran out of the sandbox's {} GiB of memory per process",
-                    ADDRESS_SPACE >> 30
-                ))
-            }
+            (Some("SIGABRT"), Some(line)) => notes.push(format!(
+                "it ran out of the sandbox's {} GiB of memory per process ({})",
+                ADDRESS_SPACE >> 30,
+                line.trim()
+            )),
             _ => {}
         }
         notes

@@ -2,6 +2,7 @@
 //! reference for the others) and judge what the serial console shows.
 
 use crate::rubric::Scenario;
+use crate::tree::Tree;
 use runner::{BootOptions, Outcome, Run};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -33,11 +34,7 @@ pub fn nonce() -> String {
 
 /// Builds the kernel with `student` pieces from the grading tree's
 /// exercises, and keeps a copy of the image (the next build overwrites it).
-pub fn build_kernel(
-    tree: &crate::tree::Tree,
-    student: &[String],
-    copy_as: &str,
-) -> Result<PathBuf, String> {
+pub fn build_kernel(tree: &Tree, student: &[String], copy_as: &str) -> Result<PathBuf, String> {
     let opts = runner::BuildOptions {
         student: student.to_vec(),
         target_dir: Some(tree.kernel_target.clone()),
@@ -55,10 +52,12 @@ pub fn build_kernel(
     Ok(keep)
 }
 
-fn read_snapshot(root: &Path, stem: &str) -> Result<String, String> {
-    let path = root.join(SNAPSHOTS).join(format!("{stem}.snap"));
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    runner::snapshot_body(&text)
+/// A snapshot's expected transcript, from the pristine repository as it was
+/// when grading started.
+fn read_snapshot(tree: &Tree, stem: &str) -> Result<String, String> {
+    let path = Path::new(SNAPSHOTS).join(format!("{stem}.snap"));
+    let bytes = tree.pristine_file(&path).ok_or_else(|| format!("{}: missing", path.display()))?;
+    runner::snapshot_body(&String::from_utf8_lossy(bytes))
         .map(str::to_string)
         .ok_or_else(|| format!("{}: not an insta snapshot", path.display()))
 }
@@ -70,10 +69,10 @@ pub fn boot(
     kernel: &Path,
     piece: &str,
     s: &Scenario,
-    root: &Path,
+    tree: &Tree,
     scale: f64,
 ) -> Result<Result<(), String>, String> {
-    let snapshot = s.snapshot.as_deref().map(|stem| read_snapshot(root, stem)).transpose()?;
+    let snapshot = s.snapshot.as_deref().map(|stem| read_snapshot(tree, stem)).transpose()?;
     let nonce = nonce();
     let cmdline = format!("{} nonce={nonce} -- {}", s.options, s.command).trim_start().to_string();
     let timeout = Duration::from_secs(BOOT_TIMEOUT).mul_f64(scale);
@@ -286,9 +285,10 @@ mod tests {
         assert_eq!(runner::snapshot_body("---\nsource: x\n---\nbody\n"), Some("body\n"));
         assert_eq!(runner::snapshot_body("no header"), None);
         let root = runner::repo_root();
+        let tree = Tree::load(&root).unwrap();
         for r in crate::rubric::discover(&root).unwrap() {
             for s in r.scenarios.iter().filter_map(|s| s.snapshot.as_deref()) {
-                assert!(read_snapshot(&root, s).unwrap().contains("init: started"), "{s}");
+                assert!(read_snapshot(&tree, s).unwrap().contains("init: started"), "{s}");
             }
         }
         assert_ne!(nonce(), nonce());

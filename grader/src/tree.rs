@@ -40,24 +40,54 @@ pub struct Tree {
     pub root: PathBuf,
     pub target: PathBuf,
     pub kernel_target: PathBuf,
+    /// The pristine repository as it was when grading started. The grading
+    /// tree is copied from here, and snapshots are read from here, so code
+    /// that writes into the repository while it is graded changes nothing
+    /// that is graded after it.
+    files: BTreeMap<PathBuf, Entry>,
 }
 
+/// When each file under a directory last changed (its ctime, which no
+/// write can leave untouched), with its inode and size.
+pub type Stamps = BTreeMap<PathBuf, (i64, i64, u64, u64)>;
+
 impl Tree {
-    pub fn new(pristine: &Path) -> Tree {
+    pub fn load(pristine: &Path) -> Result<Tree, String> {
         let grade = pristine.join("target/grade");
-        Tree {
+        let mut files = BTreeMap::new();
+        walk(pristine, Path::new(""), &mut files)?;
+        Ok(Tree {
             pristine: pristine.to_path_buf(),
             root: grade.join("tree"),
             target: grade.join("target"),
             kernel_target: grade.join("kernel"),
+            files,
+        })
+    }
+
+    /// A checkout checked in place, as `cargo grade watch` does: it is its
+    /// own pristine copy and its own grading tree, with its usual target.
+    pub fn in_place(root: &Path) -> Result<Tree, String> {
+        let mut tree = Tree::load(root)?;
+        tree.root = root.to_path_buf();
+        tree.target = root.join("target");
+        tree.kernel_target = root.join("target/kernel");
+        Ok(tree)
+    }
+
+    /// A file of the pristine repository, as it was when grading started.
+    pub fn pristine_file(&self, rel: &Path) -> Option<&[u8]> {
+        match self.files.get(rel)? {
+            Entry::File(bytes) => Some(bytes),
+            Entry::Link(_) => None,
         }
     }
 
     /// Makes the grading tree the pristine repository with `overlays`
-    /// replacing the pristine files under each piece's `src`.
-    pub fn sync(&self, overlays: &BTreeMap<String, Sources>) -> Result<usize, String> {
-        let mut want = BTreeMap::new();
-        walk(&self.pristine, Path::new(""), &mut want)?;
+    /// replacing the pristine files under each piece's `src`. Returns the
+    /// paths it had to write or delete.
+    pub fn sync(&self, overlays: &BTreeMap<String, Sources>) -> Result<Vec<PathBuf>, String> {
+        let mut want = self.files.clone();
         for (piece, files) in overlays {
             let src = Path::new("exercises").join(piece).join("src");
             for (rel, bytes) in files {
@@ -68,11 +98,32 @@ impl Tree {
         apply(&self.root, &want)
     }
 
+    /// Files of the pristine repository that changed since grading started.
+    pub fn pristine_changes(&self) -> Result<Vec<PathBuf>, String> {
+        let mut now = BTreeMap::new();
+        walk(&self.pristine, Path::new(""), &mut now)?;
+        let keys: BTreeSet<&PathBuf> = self.files.keys().chain(now.keys()).collect();
+        Ok(keys.into_iter().filter(|k| self.files.get(*k) != now.get(*k)).cloned().collect())
+    }
+
+    /// The files of the stub of `piece`, as the pristine repository has them.
+    pub fn stub(&self, piece: &str) -> Sources {
+        let src = Path::new("exercises").join(piece).join("src");
+        self.files
+            .iter()
+            .filter_map(|(path, entry)| match (path.strip_prefix(&src), entry) {
+                (Ok(rel), Entry::File(bytes)) if bytes.len() as u64 <= MAX_SOURCE_BYTES => {
+                    Some((rel.to_path_buf(), bytes.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The sources of `piece` a submission from `origin` brings: the
     /// pristine stub's files, replaced or added to by the submission's.
     pub fn sources(&self, origin: &Origin, piece: &str) -> Result<Sources, String> {
-        let stub_dir = self.pristine.join("exercises").join(piece).join("src");
-        let mut files = regular_files(&stub_dir)?;
+        let mut files = self.stub(piece);
         match origin {
             Origin::Checkout(dir) => {
                 let theirs = dir.join("exercises").join(piece).join("src");
@@ -95,6 +146,37 @@ impl Tree {
         }
         Ok(files)
     }
+
+    /// Stamps of everything the grader keeps under target/grade: the
+    /// grading tree and its build directories.
+    pub fn stamps(&self) -> Result<Stamps, String> {
+        let grade = self.root.parent().expect("the tree is in target/grade");
+        let mut out = Stamps::new();
+        stamp(grade, Path::new(""), &mut out)?;
+        out.remove(Path::new("lock"));
+        Ok(out)
+    }
+}
+
+fn stamp(base: &Path, rel: &Path, out: &mut Stamps) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = base.join(rel);
+    let Ok(entries) = fs::read_dir(&dir) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let rel = rel.join(entry.file_name());
+        let meta = entry.metadata().map_err(|e| format!("{}: {e}", base.join(&rel).display()))?;
+        out.insert(rel.clone(), (meta.ctime(), meta.ctime_nsec(), meta.ino(), meta.len()));
+        if meta.is_dir() {
+            stamp(base, &rel, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// The paths whose stamps differ, or that one side lacks.
+pub fn changed(before: &Stamps, after: &Stamps) -> Vec<PathBuf> {
+    let keys: BTreeSet<&PathBuf> = before.keys().chain(after.keys()).collect();
+    keys.into_iter().filter(|k| before.get(*k) != after.get(*k)).cloned().collect()
 }
 
 pub fn fingerprint(files: &Sources) -> u64 {
@@ -105,7 +187,7 @@ pub fn fingerprint(files: &Sources) -> u64 {
 
 /// Regular files under `dir`, recursively; symlinks and huge files are
 /// skipped, so a submission cannot point the build at files outside it.
-fn regular_files(dir: &Path) -> Result<Sources, String> {
+pub fn regular_files(dir: &Path) -> Result<Sources, String> {
     let mut all = BTreeMap::new();
     walk(dir, Path::new(""), &mut all)?;
     Ok(all
@@ -146,17 +228,19 @@ fn walk(base: &Path, rel: &Path, out: &mut BTreeMap<PathBuf, Entry>) -> Result<(
     Ok(())
 }
 
-/// Makes the directory `root` hold exactly `want`; returns how many paths it
+/// Makes the directory `root` hold exactly `want`; returns the paths it
 /// wrote or deleted.
-fn apply(root: &Path, want: &BTreeMap<PathBuf, Entry>) -> Result<usize, String> {
+fn apply(root: &Path, want: &BTreeMap<PathBuf, Entry>) -> Result<Vec<PathBuf>, String> {
     let mut have = BTreeMap::new();
     walk(root, Path::new(""), &mut have)?;
     let dirs: BTreeSet<&Path> = want.keys().flat_map(|p| p.ancestors().skip(1)).collect();
-    let mut changed = 0;
+    let mut changed = Vec::new();
     for (rel, entry) in &have {
         if want.get(rel) != Some(entry) {
             remove(&root.join(rel))?;
-            changed += usize::from(!want.contains_key(rel));
+            if !want.contains_key(rel) {
+                changed.push(rel.clone());
+            }
         }
     }
     remove_stray_dirs(root, Path::new(""), &dirs)?;
@@ -173,7 +257,7 @@ fn apply(root: &Path, want: &BTreeMap<PathBuf, Entry>) -> Result<usize, String> 
             Entry::Link(target) => std::os::unix::fs::symlink(target, &path),
         }
         .map_err(|e| format!("{}: {e}", path.display()))?;
-        changed += 1;
+        changed.push(rel.clone());
     }
     Ok(changed)
 }
@@ -235,7 +319,7 @@ mod tests {
             (PathBuf::from("link"), Entry::Link(PathBuf::from("same.txt"))),
         ]
         .into();
-        assert_eq!(apply(&root, &want).unwrap(), 3, "one new file, one link, one deletion");
+        assert_eq!(apply(&root, &want).unwrap().len(), 3, "one new file, one link, one deletion");
         assert!(!root.join("exercises/fork/src/extra").exists());
         assert_eq!(fs::read(root.join("exercises/fork/src/lib.rs")).unwrap(), b"new");
         assert_eq!(
@@ -244,8 +328,39 @@ mod tests {
             "unchanged bytes keep their mtime"
         );
         assert_eq!(fs::read_link(root.join("link")).unwrap(), Path::new("same.txt"));
-        assert_eq!(apply(&root, &want).unwrap(), 0);
+        assert_eq!(apply(&root, &want).unwrap(), Vec::<PathBuf>::new());
         fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn stamps_see_every_write_and_the_pristine_copy_is_kept() {
+        let pristine = scratch("stamps");
+        put(&pristine, "exercises/fork/rubric.toml", "points = 1");
+        let tree = Tree::load(&pristine).unwrap();
+        tree.sync(&BTreeMap::new()).unwrap();
+        put(&pristine, "target/grade/target/deps/lib.rlib", "built");
+        let before = tree.stamps().unwrap();
+        assert_eq!(changed(&before, &tree.stamps().unwrap()), Vec::<PathBuf>::new());
+        // Same size, same bytes, same mtime: only the change time tells.
+        let lib = pristine.join("target/grade/target/deps/lib.rlib");
+        let mtime = fs::metadata(&lib).unwrap().modified().unwrap();
+        fs::write(&lib, "built").unwrap();
+        fs::File::options().write(true).open(&lib).unwrap().set_modified(mtime).unwrap();
+        put(&pristine, "target/grade/tree/exercises/fork/rubric.toml", "points = 1000");
+        let after = tree.stamps().unwrap();
+        let written = changed(&before, &after);
+        assert!(written.contains(&PathBuf::from("target/deps/lib.rlib")), "{written:?}");
+        assert!(written.contains(&PathBuf::from("tree/exercises/fork/rubric.toml")), "{written:?}");
+        // The tree is put back from the copy taken at load, whatever the
+        // repository holds by now; and the change to it is noticed.
+        put(&pristine, "exercises/fork/rubric.toml", "points = 1000");
+        tree.sync(&BTreeMap::new()).unwrap();
+        assert_eq!(
+            fs::read_to_string(tree.root.join("exercises/fork/rubric.toml")).unwrap(),
+            "points = 1"
+        );
+        assert_eq!(tree.pristine_changes().unwrap(), [PathBuf::from("exercises/fork/rubric.toml")]);
+        fs::remove_dir_all(&pristine).unwrap();
     }
 
     #[test]
@@ -258,14 +373,12 @@ mod tests {
         put(&student, "exercises/fork/tests/fork.rs", "forged");
         std::os::unix::fs::symlink("/etc/passwd", student.join("exercises/fork/src/passwd.rs"))
             .unwrap();
-        let files =
-            Tree::new(&pristine).sources(&Origin::Checkout(student.clone()), "fork").unwrap();
+        let tree = Tree::load(&pristine).unwrap();
+        let files = tree.sources(&Origin::Checkout(student.clone()), "fork").unwrap();
         let names: Vec<_> = files.keys().map(|p| p.to_str().unwrap()).collect();
         assert_eq!(names, ["given.rs", "lib.rs"]);
         assert_eq!(files[Path::new("lib.rs")], b"mine");
-        let missing = Tree::new(&pristine)
-            .sources(&Origin::Checkout(student.join("nowhere")), "fork")
-            .unwrap();
+        let missing = tree.sources(&Origin::Checkout(student.join("nowhere")), "fork").unwrap();
         assert_eq!(missing[Path::new("lib.rs")], b"stub", "a missing piece is the stub");
         fs::remove_dir_all(&pristine).unwrap();
         fs::remove_dir_all(&student).unwrap();

@@ -43,8 +43,6 @@ pub struct PieceScore {
     pub items: Vec<Item>,
     /// Why the whole piece scored nothing, such as a compile error.
     pub note: Option<String>,
-    /// Things worth a look by hand that do not change the score.
-    pub warnings: Vec<String>,
 }
 
 impl PieceScore {
@@ -68,6 +66,9 @@ pub struct Submission {
     /// Mistakes in the course itself (a rubric naming a missing test); these
     /// make the grader fail whatever the score.
     pub errors: Vec<String>,
+    /// What grading this submission noticed that does not change its score,
+    /// such as lab code writing into the grader's directories.
+    pub warnings: Vec<String>,
 }
 
 impl Submission {

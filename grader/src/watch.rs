@@ -105,11 +105,9 @@ pub fn watch_main(args: &WatchArgs, timeout_scale: Option<f64>) -> i32 {
             .position(|r| !progress.pieces.get(&r.piece).is_some_and(|p| p.done()))
             .unwrap_or(0),
     };
-    let tree = Tree {
-        pristine: root.clone(),
-        root: root.clone(),
-        target: root.join("target"),
-        kernel_target: root.join("target/kernel"),
+    let tree = match Tree::in_place(&root) {
+        Ok(tree) => tree,
+        Err(e) => return error(&e),
     };
     // The student's own code: in the sandbox the instructor's grader uses,
     // so that it behaves here as it will there, or without one.
@@ -342,7 +340,6 @@ pub fn check_piece(tree: &Tree, r: &Rubric, scale: f64) -> PieceScore {
         chapter: r.chapter.clone(),
         items: Vec::new(),
         note: None,
-        warnings: Vec::new(),
     };
     let built = match host::build(tree, &[r]) {
         Ok(b) => b,
@@ -384,9 +381,8 @@ pub fn check_piece(tree: &Tree, r: &Rubric, scale: f64) -> PieceScore {
                     .collect()
             }
             Ok(elf) => {
-                let results = pool::map(&r.scenarios, |s| {
-                    scenario::boot(&elf, &r.piece, s, &tree.root, scale)
-                });
+                let results =
+                    pool::map(&r.scenarios, |s| scenario::boot(&elf, &r.piece, s, tree, scale));
                 r.scenarios
                     .iter()
                     .zip(results)

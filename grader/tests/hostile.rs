@@ -41,6 +41,13 @@ fn grade(args: &[&str]) -> (i32, Value, String) {
     support::grade(Command::new(env!("CARGO_BIN_EXE_grader")), args)
 }
 
+/// A piece's points and the most it could score, summed over its items.
+fn score(sub: &Value, name: &str) -> (u64, u64) {
+    let items = piece(sub, name)["items"].as_array().unwrap().clone();
+    let sum = |key: &str| items.iter().map(|i| i[key].as_u64().unwrap()).sum();
+    (sum("points"), sum("max"))
+}
+
 /// Every item of `piece` failed, and each failure's detail says `words`.
 fn fails_with(sub: &Value, name: &str, kind: &str, words: &str) {
     let p = piece(sub, name);
@@ -59,24 +66,39 @@ fn fails_with(sub: &Value, name: &str, kind: &str, words: &str) {
     }
 }
 
+/// Every item of `piece` failed without running, and its note names each of
+/// `reasons` among the rejections.
+fn refused(sub: &Value, name: &str, reasons: &[&str]) {
+    fails_with(sub, name, "test", "not run: the piece was refused before it was built");
+    let note = piece(sub, name)["note"].as_str().unwrap_or_default();
+    for reason in reasons {
+        assert!(
+            note.contains(reason),
+            "{} {name}: want {reason:?} in the note:\n{note}",
+            sub["student"]
+        );
+    }
+}
+
 #[test]
 fn hostile_submissions_score_nothing_and_say_why() {
     let dir = class();
     let csv = dir.join("grades.csv");
-    // An explicit scale skips calibration and keeps the hangs short; nothing
-    // here needs long to pass, and everything that should fail fails fast.
+    // An explicit scale skips calibration and keeps the hangs short. Not
+    // shorter than the base limits: a flood must reach its cap in time on a
+    // busy machine, and a kernel prints slowly under emulation.
     let (code, report, stderr) = grade(&[
         "--class",
         dir.to_str().unwrap(),
         "--csv",
         csv.to_str().unwrap(),
         "--timeout-scale",
-        "0.5",
+        "1",
     ]);
     assert_eq!(code, 1, "not a full score, and no grader error:\n{stderr}");
 
     let subs = report["submissions"].as_array().unwrap();
-    assert_eq!(subs.len(), 8, "seven hostile students and an honest one");
+    assert_eq!(subs.len(), 14, "thirteen hostile students and an honest one");
     for sub in subs {
         for p in sub["pieces"].as_array().unwrap() {
             let honest_piece = sub["student"] == "honest" && p["piece"] == "linux-threads";
@@ -103,25 +125,46 @@ fn hostile_submissions_score_nothing_and_say_why() {
     assert!(student(&report, "honest")["points"].as_u64().unwrap() > 0);
 
     let s = |n| student(&report, n);
-    fails_with(s("loops"), "fork", "test", "timed out after 5 s");
-    fails_with(s("loops"), "fork", "scenario", "timed out after 7.5 s");
+    fails_with(s("loops"), "fork", "test", "timed out after 10 s");
+    fails_with(s("loops"), "fork", "scenario", "timed out after 15 s");
     fails_with(s("panics"), "fork", "test", "panicked at");
     fails_with(s("panics"), "fork", "test", "hostile: ");
     fails_with(s("panics"), "fork", "scenario", "the kernel panicked: panicked at");
-    fails_with(s("triple-fault"), "fork", "test", "killed by SIGSEGV");
-    fails_with(s("triple-fault"), "fork", "scenario", "triple fault");
-    fails_with(
-        s("forges-pass"),
+    refused(s("triple-fault"), "fork", &["src/lib.rs:12: unsafe code", "inline assembly"]);
+    fails_with(s("triple-fault"), "fork", "scenario", "refused");
+    refused(s("forges-pass"), "fork", &["inline assembly"]);
+    refused(
+        s("forges-report"),
         "fork",
-        "scenario",
-        "never printed its power-off line with this boot's nonce",
+        &["extern (only `extern crate alloc;` is allowed)", "uses the standard library"],
     );
+    refused(
+        s("escapes-switch"),
+        "switch",
+        &["instruction `syscall` is not allowed", "unsafe code outside switch_to and init_stack"],
+    );
+    refused(s("writes-libc"), "exec", &["extern (only"]);
+    for (student, lab, how) in [
+        ("writes-libc", "linux-fork-exec", "exited with status 0 instead of answering"),
+        ("forges-lab-report", "linux-states", "exited with status 0 instead of answering"),
+        ("kills-parent", "linux-threads", "the test process was killed by SIGKILL"),
+    ] {
+        fails_with(s(student), lab, "test", "forged test output");
+        fails_with(s(student), lab, "test", how);
+    }
+    // The sandbox keeps the grading tree and the build directories
+    // read-only, so clobbers-tree wrote nothing (the next test grades it
+    // without the sandbox), and nobody's grading needed undoing.
+    fails_with(s("clobbers-tree"), "linux-threads", "test", "");
+    for sub in subs {
+        assert_eq!(sub["warnings"], serde_json::json!([]), "{}", sub["student"]);
+    }
     fails_with(s("floods"), "fork", "test", "output flood");
     fails_with(s("floods"), "fork", "scenario", "output flood");
     fails_with(s("edits-tests"), "linux-threads", "test", "not yet implemented");
     assert_eq!(
-        piece(s("edits-tests"), "linux-threads")["max"],
-        piece(s("honest"), "linux-threads")["max"],
+        score(s("edits-tests"), "linux-threads").1,
+        score(s("honest"), "linux-threads").1,
         "the student's rubric was used"
     );
     fails_with(s("no-compile"), "linux-pstree", "test", "does not compile");
@@ -131,6 +174,43 @@ fn hostile_submissions_score_nothing_and_say_why() {
     let csv = std::fs::read_to_string(csv).unwrap();
     assert!(csv.starts_with("student,clone,cow,exec,fork,"), "{csv}");
     assert!(csv.lines().any(|l| l.starts_with("loops,0,0,0,") && l.ends_with(",0.0")), "{csv}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Without the sandbox, lab code can write into the grading tree and the
+/// build directories; the grader must notice, and undo it before the next
+/// student, who is graded as if nothing happened.
+#[test]
+fn without_the_sandbox_what_lab_code_writes_is_undone() {
+    let dir = scratch("unsandboxed");
+    copy_dir(&repo().join("grader/tests/hostile/clobbers-tree"), &dir.join("clobbers-tree"));
+    honest(&dir.join("honest"));
+    let (code, report, stderr) = grade(&[
+        "--class",
+        dir.to_str().unwrap(),
+        "--csv",
+        dir.join("grades.csv").to_str().unwrap(),
+        "--piece",
+        "linux-threads",
+        "--no-sandbox",
+    ]);
+    assert_eq!(code, 1, "clobbers-tree scores nothing, and no grader error:\n{stderr}");
+    let clobbers = student(&report, "clobbers-tree");
+    fails_with(clobbers, "linux-threads", "test", "");
+    let warnings = &clobbers["warnings"];
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("lab code wrote into the grader's own directories"),
+        "{warnings}"
+    );
+    // Whatever it wrote, its own tests ran the pristine binaries, and the
+    // student after it is graded from a clean tree.
+    let honest = student(&report, "honest");
+    let (points, max) = score(honest, "linux-threads");
+    assert!(points == max && max > 0, "honest scored {points}/{max}:\n{stderr}");
+    assert_eq!(honest["warnings"], serde_json::json!([]));
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -26,7 +26,8 @@ fn repo() -> PathBuf {
 }
 
 /// A checkout holding one piece (and the next one's rubric, so that the
-/// watch can name it), sharing a build directory between runs of this test.
+/// watch can name it) with the crate its tests call it through, sharing a
+/// build directory between runs of this test.
 fn checkout() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("watch-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -35,7 +36,13 @@ fn checkout() -> PathBuf {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(repo().join(rel), &to).unwrap_or_else(|e| panic!("{rel}: {e}"));
     };
-    for f in ["Cargo.lock", "book/src/SUMMARY.md", "exercises/linux-pstree/rubric.toml"] {
+    for f in [
+        "Cargo.lock",
+        "book/src/SUMMARY.md",
+        "exercises/linux-pstree/rubric.toml",
+        "grader/contain/Cargo.toml",
+        "grader/contain/src/lib.rs",
+    ] {
         copy(f);
     }
     for f in std::fs::read_dir(repo().join("exercises").join(PIECE).join("src")).unwrap() {
@@ -50,7 +57,10 @@ fn checkout() -> PathBuf {
         format!(
             "[workspace]\nresolver = \"3\"\nmembers = [\"exercises/{PIECE}\"]\n\n\
              [workspace.package]\nedition = \"2024\"\nversion = \"0.1.0\"\nlicense = \"MIT\"\npublish = false\n\n\
-             [workspace.dependencies]\nnix = {{ version = \"=0.31.3\" }}\n"
+             [workspace.dependencies]\nnix = {{ version = \"=0.31.3\" }}\n\
+             contain = {{ path = \"grader/contain\" }}\n\
+             serde = {{ version = \"=1.0.229\", features = [\"derive\"] }}\n\
+             serde_json = \"=1.0.154\"\n"
         ),
     )
     .unwrap();

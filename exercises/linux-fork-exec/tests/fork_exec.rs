@@ -1,12 +1,17 @@
 //! The pids in the transcript must be related the way fork says they are.
 //! Actual numbers differ on every run, so only relations are checked.
+//!
+//! Your functions run in a lab process (see the `contain` crate), which
+//! calls them with a pipe and sends back what they returned and what came
+//! through the pipe. The parent in the transcript is that lab process.
 
 use std::io::Read;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 
+use contain::Lab;
 use linux_fork_exec::{Outcome, fork_exec, spawn_echo};
 use nix::sys::wait::WaitStatus;
-use nix::unistd::{Pid, getpid};
+use nix::unistd::Pid;
 
 /// The three lines of a run, as pids.
 #[derive(Debug)]
@@ -16,15 +21,31 @@ struct Transcript {
     hello: i32,         // hello from pid=C
 }
 
-/// Runs `f` with the write end of a pipe and returns everything written.
-fn capture(f: fn(std::os::fd::BorrowedFd<'_>) -> nix::Result<Outcome>) -> (Outcome, String) {
-    let (mut reader, writer) = std::io::pipe().expect("pipe");
-    let outcome = f(writer.as_fd()).expect("the lab function failed");
+/// What one call gave, as plain data: the child's pid, what waitpid said
+/// (its exit code, or the status in words), and the transcript.
+type Run = (i32, Result<i32, String>, String);
+
+/// In the lab process: runs `f` with the write end of a pipe and returns
+/// everything written.
+fn capture(f: fn(BorrowedFd<'_>) -> nix::Result<Outcome>) -> Result<Run, String> {
+    let (mut reader, writer) = std::io::pipe().map_err(|e| e.to_string())?;
+    let Outcome { child, status } = f(writer.as_fd()).map_err(|e| e.to_string())?;
     // Our copy of the write end must go, or the read below never sees EOF.
     drop(writer);
     let mut text = String::new();
-    reader.read_to_string(&mut text).expect("read the transcript");
-    (outcome, text)
+    reader.read_to_string(&mut text).map_err(|e| e.to_string())?;
+    let code = match status {
+        WaitStatus::Exited(pid, code) if pid == child => Ok(code),
+        other => Err(format!("{other:?}")),
+    };
+    Ok((child.as_raw(), code, text))
+}
+
+#[track_caller]
+fn run(f: fn(()) -> Result<Run, String>) -> (Pid, Run) {
+    let mut lab = Lab::new();
+    let run = lab.call(f, ()).expect("the lab function failed");
+    (lab.pid(), run)
 }
 
 fn number_after(line: &str, key: &str) -> i32 {
@@ -51,35 +72,35 @@ fn parse(text: &str) -> Transcript {
     }
 }
 
-fn check_relations(outcome: Outcome, text: &str) {
-    let t = parse(text);
-    let me = getpid().as_raw();
-    let child = outcome.child.as_raw();
-    assert_eq!(t.parent.0, me, "the parent is this test process:\n{text}");
+fn check_relations(me: Pid, (child, code, text): Run) {
+    let t = parse(&text);
+    let me = me.as_raw();
+    assert_eq!(t.parent.0, me, "the parent is the process that called the function:\n{text}");
     assert_eq!(t.parent.1, child, "the parent names the pid it got back:\n{text}");
     assert_eq!(t.child.0, child, "the child's getpid is that pid:\n{text}");
     assert_eq!(t.child.1, me, "the child's getppid is the parent:\n{text}");
     assert_eq!(t.hello, child, "exec keeps the pid:\n{text}");
     assert_ne!(child, me);
-    assert_eq!(outcome.status, WaitStatus::Exited(Pid::from_raw(child), 0), "waitpid result");
+    assert_eq!(code, Ok(0), "waitpid reports that child, exited with status 0");
 }
 
 #[test]
 fn fork_exec_pids_are_related() {
-    let (outcome, text) = capture(fork_exec);
-    check_relations(outcome, &text);
+    let (me, run) = run(|()| capture(fork_exec));
+    check_relations(me, run);
 }
 
 #[test]
 fn posix_spawn_pids_are_related() {
-    let (outcome, text) = capture(spawn_echo);
-    check_relations(outcome, &text);
+    let (me, run) = run(|()| capture(spawn_echo));
+    check_relations(me, run);
 }
 
 #[test]
 fn child_is_reaped() {
-    let (outcome, _) = capture(fork_exec);
-    // waitpid already collected it: asking again must find no such child.
-    let again = nix::sys::wait::waitpid(outcome.child, None);
-    assert_eq!(again, Err(nix::errno::Errno::ECHILD), "the child was not reaped");
+    let mut lab = Lab::new();
+    let (child, _, _) = lab.call(|()| capture(fork_exec), ()).expect("the lab function failed");
+    // Unreaped, the child would still be the caller's child, as a zombie.
+    let child = Pid::from_raw(child);
+    assert!(!contain::children(lab.pid()).contains(&child), "the child was not reaped");
 }

@@ -22,14 +22,24 @@ impl State {
     }
 }
 
-/// The state of `pid`: the field right after the command name in
-/// `/proc/PID/stat`. The command name may itself contain `) `.
+/// The state in one line of `/proc/PID/stat`: the field right after the
+/// command name, which is in parentheses and may itself contain spaces,
+/// parentheses and `) R (`.
 ///
-/// Errors: `NotFound` when there is no such process (any more);
-/// `InvalidData` for a letter you do not know.
+/// Errors: `InvalidData` (say what the line was) when there is no such
+/// field, or its letter is not one you know.
+pub fn parse_state(stat: &str) -> io::Result<State> {
+    let _ = stat;
+    todo!("find the letter after the last ')'")
+}
+
+/// The state of `pid`, from `/proc/PID/stat`.
+///
+/// Errors: `NotFound` when there is no such process (any more), and those
+/// of [`parse_state`].
 pub fn state(pid: Pid) -> io::Result<State> {
     let _ = pid;
-    todo!("read /proc/PID/stat, find the letter after the last ')'")
+    todo!("read /proc/PID/stat and parse it")
 }
 // ANCHOR_END: state
 

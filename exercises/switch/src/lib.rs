@@ -37,17 +37,11 @@ use api::{Pid, Procs, RunQueue};
 /// saved earlier or [`init_stack`] returned, whose stack is still alive.
 #[unsafe(naked)]
 pub unsafe extern "C" fn switch_to(prev: *mut u64, next: u64) {
-    // Replace this line with your assembly.
-    core::arch::naked_asm!("jmp {todo}", todo = sym switch_to_todo)
+    // Replace this line with your assembly. Until then, `ud2` stops the
+    // program with SIGILL (an illegal instruction).
+    core::arch::naked_asm!("ud2")
 }
 // ANCHOR_END: switch_to_api
-
-/// Stands in for your code until you write it. It panics; since a panic cannot
-/// unwind out of an `extern "C"` function, the test process aborts.
-extern "C" fn switch_to_todo(prev: *mut u64, next: u64) -> ! {
-    let _ = (prev, next);
-    todo!("switch_to: push the callee-saved registers, swap stack pointers, pop, ret")
-}
 
 // ANCHOR: init_stack_api
 /// Prepares a fresh stack whose 16-byte-aligned top is `top`, so that the first

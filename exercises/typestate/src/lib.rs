@@ -13,6 +13,10 @@
 //!     |                   | sleep
 //!     +---- wake ---- Sleeping
 //! ```
+//!
+//! The crate is `no_std`: a typestate needs nothing but the compiler, and
+//! the grader relies on it (safe `no_std` code cannot print or exit).
+#![no_std]
 
 #[allow(dead_code)] // until your transitions call into_state
 mod given;

@@ -9,7 +9,6 @@ use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, posix_spawn};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, dup2_stdout, execve, fork, getpid, getppid};
 
-#[path = "../../../exercises/linux-fork-exec/src/given.rs"]
 mod given;
 pub use given::Outcome;
 use given::{c_format, say};

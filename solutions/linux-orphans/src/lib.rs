@@ -8,7 +8,6 @@ use nix::sys::prctl;
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork, getppid, pause, pipe2, read};
 
-#[path = "../../../exercises/linux-orphans/src/given.rs"]
 mod given;
 pub use given::{Orphan, recv_pid, send_pid};
 

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::io;
 
-#[path = "../../../exercises/linux-pstree/src/given.rs"]
 mod given;
 pub use given::Proc;
 

@@ -4,7 +4,6 @@ use std::io;
 
 use nix::unistd::{ForkResult, Pid, fork, getpid, pause};
 
-#[path = "../../../exercises/linux-states/src/given.rs"]
 mod given;
 pub use given::State;
 use given::die_with_parent;
@@ -27,16 +26,21 @@ impl State {
     }
 }
 
-/// The state of `pid`, from the field after the command name in
-/// `/proc/PID/stat`. `NotFound` once the process is gone (reaped).
-pub fn state(pid: Pid) -> io::Result<State> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+/// The state in a line of `/proc/PID/stat`: the field after the command
+/// name. `InvalidData` for a line without one, or with a letter Linux does
+/// not use.
+pub fn parse_state(stat: &str) -> io::Result<State> {
     // The command name may contain ") ", so look after the last ')'.
     let after_comm = stat.rfind(')').map(|i| &stat[i + 1..]);
     let letter = after_comm.and_then(|rest| rest.trim_start().chars().next());
     letter
         .and_then(State::from_letter)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("odd stat: {stat:?}")))
+}
+
+/// The state of `pid`. `NotFound` once the process is gone (reaped).
+pub fn state(pid: Pid) -> io::Result<State> {
+    parse_state(&std::fs::read_to_string(format!("/proc/{pid}/stat"))?)
 }
 // ANCHOR_END: state
 

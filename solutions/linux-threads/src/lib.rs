@@ -5,7 +5,6 @@ use std::sync::{RwLock, mpsc};
 
 use nix::unistd::{Pid, getpid, gettid};
 
-#[path = "../../../exercises/linux-threads/src/given.rs"]
 mod given;
 pub use given::Ids;
 

@@ -8,8 +8,11 @@
 //!     |                   | sleep
 //!     +---- wake ---- Sleeping
 //! ```
+//!
+//! The crate is `no_std`: a typestate needs nothing but the compiler, and
+//! the grader relies on it (safe `no_std` code cannot print or exit).
+#![no_std]
 
-#[path = "../../../exercises/typestate/src/given.rs"]
 mod given;
 pub use given::{ExitStatus, Parent, Runnable, Running, Sleeping, Task, Zombie};
 

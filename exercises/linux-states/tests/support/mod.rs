@@ -8,11 +8,13 @@
 // Each test crate uses a different part of this file.
 #![allow(dead_code)]
 
+use std::ffi::CStr;
 use std::time::{Duration, Instant};
 
+use nix::sys::prctl;
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
-use nix::unistd::Pid;
+use nix::unistd::{ForkResult, Pid, fork, pause};
 
 /// Long enough for a child to get a CPU on a busy two-core machine.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -75,6 +77,9 @@ pub fn ancestors(pid: Pid) -> Vec<Pid> {
 /// parent is reaped, its orphans have been handed to their new parent,
 /// which is us if we are a subreaper. Not every init reaps what it is
 /// given, so tests that orphan processes make themselves subreapers.
+///
+/// Only pids that /proc shows below this process are killed: a pid a lab
+/// reported may name any process at all.
 pub struct Cleanup(pub Vec<Pid>);
 
 impl Cleanup {
@@ -91,6 +96,9 @@ impl Cleanup {
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
+        let me = nix::unistd::getpid();
+        // Decided for all before killing any: a killed parent's children move.
+        self.0.retain(|&pid| ancestors(pid).contains(&me));
         for &pid in &self.0 {
             let _ = kill(pid, Signal::SIGKILL);
         }
@@ -99,4 +107,33 @@ impl Drop for Cleanup {
             let _ = waitpid(pid, None);
         }
     }
+}
+
+/// Command names made to trip a parser of `/proc/PID/stat`, where the name
+/// is the only field in parentheses: spaces, parentheses of both kinds, a
+/// fake state field, a trailing space. Each is at most 15 bytes, the most
+/// `prctl(PR_SET_NAME)` keeps.
+pub const HOSTILE_NAMES: [&CStr; 6] =
+    [c"two words", c"(a) b (c))", c"x) R (y", c") Z (", c"open(", c"trailing "];
+
+/// A child of this process that names itself `name` and then sleeps until
+/// it is killed, or, with `zombie`, exits at once and is not reaped.
+/// Returns once /proc shows the new name.
+pub fn named_child(name: &CStr, zombie: bool) -> Pid {
+    // SAFETY: the child only makes system calls.
+    let child = match unsafe { fork() }.expect("fork") {
+        ForkResult::Child => {
+            let _ = prctl::set_name(name);
+            if zombie {
+                unsafe { nix::libc::_exit(0) }
+            }
+            loop {
+                pause();
+            }
+        }
+        ForkResult::Parent { child } => child,
+    };
+    let want = name.to_str().expect("the names are UTF-8");
+    eventually("a child to take its name", || (comm(child)? == want).then_some(()));
+    child
 }

@@ -1,0 +1,1 @@
+../../../exercises/linux-clone/src/given.rs

@@ -1,0 +1,1 @@
+../../../exercises/linux-fork-exec/src/given.rs

@@ -1,0 +1,1 @@
+../../../exercises/linux-orphans/src/given.rs

@@ -1,0 +1,1 @@
+../../../exercises/linux-pstree/src/given.rs

@@ -1,0 +1,1 @@
+../../../exercises/linux-states/src/given.rs

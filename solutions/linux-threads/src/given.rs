@@ -1,0 +1,1 @@
+../../../exercises/linux-threads/src/given.rs

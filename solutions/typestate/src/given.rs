@@ -1,0 +1,1 @@
+../../../exercises/typestate/src/given.rs
