@@ -210,6 +210,7 @@ pub fn exit(cpu: &mut Cpu, wait_status: i32, group: bool) -> ! {
 /// Frees exited threads but the running one, still on its kernel stack (Linux
 /// frees it after the switch, in finish_task_switch()). Dead leaders stay.
 pub fn free_dead_threads(k: &mut Kernel) {
+    trace::sync(k);
     let dead = |p: &Proc| p.state == State::Dead && p.pid != p.tgid && p.pid != k.current;
     let gone: Vec<Pid> = k.procs.iter().filter(|p| dead(p)).map(|p| p.pid).collect();
     for pid in gone {

@@ -41,8 +41,13 @@ pub fn switch(k: &mut Kernel, from: Pid, to: Pid) {
 
 /// The end of an entry into the kernel, on the way back to user mode.
 pub fn leave(cpu: &mut Cpu) {
+    sync(cpu.kernel());
+}
+
+/// Also before `free_dead_threads`, so that the threads it frees end first.
+pub fn sync(k: &mut Kernel) {
     if ON.load(Relaxed) {
-        changes(cpu.kernel());
+        changes(k);
     }
 }
 
@@ -51,12 +56,21 @@ pub fn leave(cpu: &mut Cpu) {
 /// new task's `Runnable`. Every timer interrupt ends here: `TICK` is current.
 fn changes(k: &mut Kernel) {
     TICK.store(k.ticks, Relaxed);
+    // Linux reports every thread's exit. A task's own `exit` reported it; the
+    // pieces end others: killed with their group, or renamed by exec.
+    let ended = |s: State| matches!(s, State::Zombie | State::Dead);
+    for (pid, _) in k.seen.iter().filter(|(p, s)| !ended(s.1) && k.procs.get(**p).is_none()) {
+        crate::event!("exit", pid = pid);
+    }
     k.seen.retain(|&pid, _| k.procs.get(pid).is_some());
     for p in k.procs.iter() {
         let (pid, new, state) = (p.pid, p.ppid, p.state);
         let (old, was) = k.seen.insert(pid, (new, state)).unwrap_or((new, State::Runnable));
         if old != new {
             crate::event!("reparent", pid = pid, old = old, new = new);
+        }
+        if ended(state) && !ended(was) && pid != k.current {
+            crate::event!("exit", pid = pid, status = p.exit_status);
         }
         if was != state {
             let (from, to) = (format!("{was:?}"), format!("{state:?}"));

@@ -37,7 +37,7 @@ fn the_zombie_s_timeline_is_the_book_s() {
     let (run, trace) = traced("", "cow=off", "zombie");
     assert!(!run.serial.contains("\"ev\""), "the trace reached the console:\n{}", run.serial);
     let tasks = trace.tasks();
-    let zombie = tasks.values().find(|t| t.exited.is_some_and(|(_, s)| s == 7 << 8)).unwrap();
+    let zombie = tasks.values().find(|t| t.exited.is_some_and(|(_, s)| s == Some(7 << 8))).unwrap();
     let (exited, reaped) = (zombie.exited.unwrap().0, zombie.reaped.unwrap());
     assert!(reaped.0 > exited && reaped.1 == zombie.parent, "{zombie:?}");
     let report = trace::text::report(&trace);
@@ -61,7 +61,8 @@ fn the_web_page_is_self_contained_and_draws_every_task() {
     for (pid, task) in trace.tasks() {
         assert!(page.contains(&format!(">{}[{pid}]<", task.name)), "no row for {pid}");
     }
-    let zombie = trace.tasks().into_values().find(|t| t.exited.is_some_and(|(_, s)| s == 7 << 8));
+    let zombie =
+        trace.tasks().into_values().find(|t| t.exited.is_some_and(|(_, s)| s == Some(7 << 8)));
     let bar = format!("fill=\"#c62828\"><title>zombie[{}]: Zombie", zombie.unwrap().pid);
     assert!(page.contains(&bar), "no red bar for the zombie");
     let dir = runner::repo_root().join("target/trace");
@@ -80,4 +81,29 @@ fn fifty_fork_exit_cycles_give_back_every_frame() {
     assert_eq!(trace::Property::NoFrameLeaked.check(&trace), Ok(()));
     let forks = trace.events.iter().filter(|e| matches!(e.event, Event::Fork { .. })).count();
     assert!(forks > 50, "{forks} forks");
+}
+
+/// `exit_group` from one thread ends the others: Linux reports each thread's
+/// exit, and so does the trace, once per thread, whoever ended it. Only init
+/// and the kernel's own threads (forked by idle) outlive the run. The tree
+/// shows each thread blank after its exit: nothing reaps a thread.
+#[test]
+fn exit_group_reports_every_thread_s_exit() {
+    let (_, trace) = traced(NONCE, "", "threadgroup exit-group");
+    let tasks = trace.tasks();
+    let threads = tasks.values().filter(|t| t.parent != trace::IDLE);
+    assert!(tasks.len() > 4, "too few tasks: {:?}", tasks.keys());
+    let per = trace::text::ticks_per_column(&trace);
+    for task in threads {
+        let exits = trace
+            .events
+            .iter()
+            .filter(|e| matches!(e.event, Event::Exit { pid, .. } if pid == task.pid));
+        assert_eq!(exits.count(), 1, "exits of {}", Trace::label(&tasks, task.pid));
+        if task.states.iter().all(|s| s.1 != trace::State::Zombie) {
+            let after = (task.exited.unwrap().0 / per + 1) as usize;
+            let row = trace::text::columns(&trace, task, per);
+            assert!(row[after..].iter().all(|&c| c == ' '), "{} ran on: {row:?}", task.pid);
+        }
+    }
 }

@@ -93,10 +93,11 @@ pub enum Event {
         nr: u64,
         errno: i32,
     },
-    /// `status` is the wait status, as wait4 reports it.
+    /// `status` is the wait status, as wait4 reports it; none for a thread
+    /// that another's exec ended.
     Exit {
         pid: Pid,
-        status: i32,
+        status: Option<i32>,
     },
     Reap {
         pid: Pid,
@@ -224,8 +225,8 @@ pub struct Task {
     pub name: String,
     /// The tick it was forked in.
     pub born: u64,
-    /// The tick it exited in, and its wait status.
-    pub exited: Option<(u64, i32)>,
+    /// The tick it exited in, and its wait status if the trace gave one.
+    pub exited: Option<(u64, Option<i32>)>,
     /// The tick it was reaped in, and by whom.
     pub reaped: Option<(u64, Pid)>,
     /// Its adoptions: the tick, and the new parent.
@@ -367,7 +368,7 @@ mod tests {
         let child = &tasks[&3];
         assert_eq!(
             (child.parent, child.exited, child.reaped),
-            (2, Some((3, 7 << 8)), Some((9, 2)))
+            (2, Some((3, Some(7 << 8))), Some((9, 2)))
         );
         assert_eq!(child.states.last().unwrap().1, State::Zombie);
     }

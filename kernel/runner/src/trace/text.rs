@@ -163,7 +163,8 @@ pub fn describe(tasks: &BTreeMap<Pid, Task>, e: &Timed) -> String {
         Event::Error { pid, nr, errno } => {
             format!("{}: {} fails with {}", who(*pid), syscall_name(*nr), errno_name(*errno))
         }
-        Event::Exit { pid, status } => match (status & 0x7f, (status >> 8) & 0xff) {
+        Event::Exit { pid, status: None } => format!("{} ends", who(*pid)),
+        Event::Exit { pid, status: Some(status) } => match (status & 0x7f, (status >> 8) & 0xff) {
             (0, code) => format!("{} exits with status {code}", who(*pid)),
             (signal, _) => format!("{} is killed by signal {signal}", who(*pid)),
         },
@@ -184,10 +185,13 @@ pub fn describe(tasks: &BTreeMap<Pid, Task>, e: &Timed) -> String {
 
 /// A task's state in each column of the chart: what it did most in that
 /// time, R (ran) over r (was runnable but waited) over S (slept) over Z
-/// (zombie); blank before its fork and after it was reaped.
+/// (zombie); blank before its fork and after it was reaped (a thread: exited).
 pub fn columns(trace: &Trace, task: &Task, ticks_per_column: u64) -> Vec<char> {
     let tick_of = |i: usize| trace.events[i].t;
-    let end = task.reaped.map_or(trace.end(), |(t, _)| t);
+    // Nothing reaps a thread (it never becomes a zombie): its row ends at its exit.
+    let thread = task.states.iter().all(|s| s.1 != State::Zombie);
+    let exited = task.exited.filter(|_| thread).map(|(t, _)| t);
+    let end = task.reaped.map(|(t, _)| t).or(exited).unwrap_or(trace.end());
     let columns = trace.end() / ticks_per_column + 1;
     (0..columns)
         .map(|c| {
