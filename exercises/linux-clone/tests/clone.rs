@@ -19,9 +19,10 @@ use contain::Lab;
 use linux_clone::{Cloned, task_status, with_clone};
 use nix::errno::Errno;
 use nix::sched::CloneFlags;
-use nix::sys::wait::waitpid;
-use nix::unistd::{ForkResult, Pid, fork, getpid, gettid};
-use support::{Cleanup, HOSTILE_NAMES, eventually, named_child, ppid, status_field, tgid};
+use nix::unistd::{Pid, getpid, gettid};
+use support::{
+    Cleanup, HOSTILE_NAMES, ended_child, eventually, named_child, ppid, status_field, tgid,
+};
 
 /// What `pthread_create` asks for, the part that makes a thread.
 fn thread_flags() -> CloneFlags {
@@ -132,13 +133,7 @@ fn task_status_finds_the_lines_whatever_the_name() {
 
 #[test]
 fn task_status_of_a_task_that_ended_is_not_found() {
-    // Listed, then gone before its status is read: as `ps` meets it.
-    // SAFETY: the child only exits.
-    let gone = match unsafe { fork() }.expect("fork") {
-        ForkResult::Child => unsafe { nix::libc::_exit(0) },
-        ForkResult::Parent { child } => child,
-    };
-    waitpid(gone, None).expect("reap the child");
+    let gone = ended_child();
     let answer = Lab::new().call(their_status, gone.as_raw());
     assert_eq!(answer, Err("NotFound".into()), "an error, and the right one");
 }
