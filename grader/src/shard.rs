@@ -164,9 +164,15 @@ mod tests {
             chapter: "c.md".into(),
             items: vec![item],
             note: None,
-            warnings: vec![],
         };
-        Submission { student: name.into(), pieces: vec![piece], timings: vec![], errors: vec![] }
+        let pieces = vec![piece];
+        Submission {
+            student: name.into(),
+            pieces,
+            timings: vec![],
+            errors: vec![],
+            warnings: vec![],
+        }
     }
 
     /// Grades nothing: deals `names` into `n` shards and writes each
