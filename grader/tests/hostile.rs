@@ -57,11 +57,14 @@ fn fails_with(sub: &Value, name: &str, kind: &str, words: &str) {
     for i in items {
         assert_eq!(i["passed"], false, "{} {name} {}", sub["student"], i["name"]);
         let detail = i["detail"].as_str().unwrap();
+        // The piece's note holds what the detail only names, such as the
+        // compiler's errors: a failure here must show why.
         assert!(
             detail.contains(words),
-            "{} {name} {}: want {words:?} in:\n{detail}",
+            "{} {name} {}: want {words:?} in:\n{detail}\nnote: {}",
             sub["student"],
-            i["name"]
+            i["name"],
+            p["note"]
         );
     }
 }

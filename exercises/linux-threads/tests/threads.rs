@@ -12,9 +12,8 @@ use std::path::Path;
 
 use contain::Lab;
 use linux_threads::{Ids, my_ids, tasks, with_threads};
-use nix::sys::wait::waitpid;
-use nix::unistd::{ForkResult, Pid, fork, getpid, gettid};
-use support::{Cleanup, eventually, named_child, tgid};
+use nix::unistd::{Pid, getpid, gettid};
+use support::{Cleanup, ended_child, eventually, named_child, tgid};
 
 /// Ids as plain data, (tgid, tid): no type of the lab crosses to the test.
 type Plain = (i32, i32);
@@ -156,12 +155,7 @@ fn fork_makes_a_new_thread_group() {
 
 #[test]
 fn tasks_of_a_process_that_is_gone_is_an_error() {
-    // SAFETY: the child only exits.
-    let gone = match unsafe { fork() }.expect("fork") {
-        ForkResult::Child => unsafe { nix::libc::_exit(0) },
-        ForkResult::Parent { child } => child,
-    };
-    waitpid(gone, None).expect("reap the child");
+    let gone = ended_child();
     let answer = Lab::new().call(their_tasks, gone.as_raw());
     assert_eq!(answer, Err("NotFound".into()), "no such process: an error, not an empty list");
 }

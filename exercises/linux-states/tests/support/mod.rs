@@ -137,3 +137,16 @@ pub fn named_child(name: &CStr, zombie: bool) -> Pid {
     eventually("a child to take its name", || (comm(child)? == want).then_some(()));
     child
 }
+
+/// The pid of a child that has exited and been reaped: a task that is gone,
+/// as one is when it ends between a listing of /proc and the read of its
+/// files.
+pub fn ended_child() -> Pid {
+    // SAFETY: the child only exits.
+    let gone = match unsafe { fork() }.expect("fork") {
+        ForkResult::Child => unsafe { nix::libc::_exit(0) },
+        ForkResult::Parent { child } => child,
+    };
+    waitpid(gone, None).expect("reap the child");
+    gone
+}
