@@ -5,9 +5,9 @@
 //! task (write its memory), put it to sleep on a futex, free dead threads,
 //! and report a finished group to its parent with the reference wait piece.
 
-use api::sim::Machine;
+use api::sim::{Machine, SimRunQueue};
 use api::status::exited;
-use api::{Errno, Flags, Memory, NPROC, Pid, Proc, Procs, RunQueue, State};
+use api::{Errno, Flags, Memory, NPROC, Pid, Proc, RunQueue, State};
 use clone::*;
 use wait::Wait;
 
@@ -565,33 +565,10 @@ fn thread_lifecycles_leak_nothing() {
     assert_eq!(users(&m, p), 1);
 }
 
-/// A run queue that notes, for each task queued, whether the kernel had
-/// prepared it by then (its saved stack pointer).
-#[derive(Default)]
-struct Watching {
-    queued: Vec<(Pid, Option<u64>)>,
-}
-
-impl RunQueue for Watching {
-    fn make_runnable(&mut self, procs: &mut Procs, pid: Pid) {
-        self.queued.push((pid, procs.get(pid).map(|p| p.saved_sp)));
-        if let Some(p) = procs.get_mut(pid) {
-            p.state = State::Runnable;
-        }
-    }
-    fn pick_next(&mut self, _: &mut Procs) -> Option<Pid> {
-        None
-    }
-    fn remove(&mut self, _: Pid) {}
-    fn tick(&mut self) -> bool {
-        false
-    }
-}
-
 #[test]
 fn the_kernel_prepares_the_child_before_it_is_queued() {
     let (mut m, p) = boot();
-    let mut rq = Watching::default();
+    let mut rq = SimRunQueue::default();
     let mut seen = Vec::new();
     let mut prepare = |child: &mut Proc| {
         seen.push((child.pid, child.tgid, child.kstack.tf.rax, child.kstack.tf.rsp));

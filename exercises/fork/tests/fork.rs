@@ -1,8 +1,8 @@
 //! Tests for the fork piece. They run against your code with
 //! `cargo test -p fork` and against the reference with `cargo test -p fork-solution`.
 
-use api::sim::Machine;
-use api::{Errno, Flags, Memory, NPROC, Pid, Proc, Procs, RunQueue, State};
+use api::sim::{Machine, SimRunQueue};
+use api::{Errno, Flags, Memory, NPROC, Pid, Proc, State};
 use fork::{copy_space, fork};
 
 const CODE: u64 = 0x40_0000;
@@ -181,34 +181,11 @@ fn copy_space_copies_every_page_into_new_frames() {
     assert_eq!(m.mem.free_frames(), before, "destroying the copy must give back every frame");
 }
 
-/// A run queue that notes, for each task it is asked to queue, the saved
-/// stack pointer the task has at that moment.
-#[derive(Default)]
-struct Watching {
-    queued: Vec<(Pid, Option<u64>)>,
-}
-
-impl RunQueue for Watching {
-    fn make_runnable(&mut self, procs: &mut Procs, pid: Pid) {
-        self.queued.push((pid, procs.get(pid).map(|p| p.saved_sp)));
-        if let Some(p) = procs.get_mut(pid) {
-            p.state = State::Runnable;
-        }
-    }
-    fn pick_next(&mut self, _: &mut Procs) -> Option<Pid> {
-        None
-    }
-    fn remove(&mut self, _: Pid) {}
-    fn tick(&mut self) -> bool {
-        false
-    }
-}
-
 #[test]
 fn the_kernel_prepares_the_child_before_it_is_queued() {
     let mut m = Machine::new(64);
     let p = parent(&mut m);
-    let mut rq = Watching::default();
+    let mut rq = SimRunQueue::default();
     let mut seen = Vec::new();
     // What the kernel does here: build the frame the child's first context
     // switch lands on, and point its saved stack pointer at it.

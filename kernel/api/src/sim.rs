@@ -180,10 +180,14 @@ unsafe impl Memory for SimMemory {
 #[derive(Default)]
 pub struct SimRunQueue {
     pub queue: VecDeque<Pid>,
+    /// Every task it was asked to queue, with the saved stack pointer the
+    /// task had then: whether the kernel had prepared it first.
+    pub queued: Vec<(Pid, Option<u64>)>,
 }
 
 impl RunQueue for SimRunQueue {
     fn make_runnable(&mut self, procs: &mut Procs, pid: Pid) {
+        self.queued.push((pid, procs.get(pid).map(|p| p.saved_sp)));
         if let Some(p) = procs.get_mut(pid) {
             p.state = State::Runnable;
         }
