@@ -247,13 +247,8 @@ fn sys_clone(cpu: &mut Cpu, args: Args) -> SysResult {
         return Err(Errno::EPERM);
     }
     let k = cpu.kernel();
-    let (parent, now, copy) = (k.current, k.ticks, k.copying.copy_space());
-    // Every new task gets a copy of the open files: sharing the table
-    // (CLONE_FILES) is not modelled, so a thread's later opens are its own.
-    let (files, inherit) = (k.task().files.clone(), inherited(k));
+    let (parent, copy, inherit) = (k.current, k.copying.copy_space(), inherited(k));
     let mut prepare = |child: &mut Proc| {
-        child.start = now;
-        child.files = files.clone();
         inherit(child);
         task::prepare_first_switch(child);
     };
@@ -278,25 +273,28 @@ fn sys_clone(cpu: &mut Cpu, args: Args) -> SysResult {
 }
 // ANCHOR_END: sys_clone
 
-/// What a new task takes besides what the pieces copy: heap, signal mask and actions.
+/// What a new task takes besides what the pieces copy: its start tick, heap,
+/// signal mask and actions, and open files.
 fn inherited(k: &mut Kernel) -> impl Fn(&mut Proc) + use<> {
     let leader = k.task().tgid;
     let heap = k.procs.get(leader).expect("a leader outlives its threads").heap.clone();
-    let (mask, actions) = (k.task().sigmask, k.task().sigactions);
-    move |c: &mut Proc| (c.heap, c.sigmask, c.sigactions) = (heap.clone(), mask, actions)
+    let (now, mask, actions) = (k.ticks, k.task().sigmask, k.task().sigactions);
+    // copy_files(): the open files, open in the child too. Sharing the table
+    // (CLONE_FILES) is not modelled, so a thread's later opens are its own.
+    let files = k.task().files.clone();
+    move |c: &mut Proc| {
+        (c.start, c.heap, c.sigmask, c.sigactions) = (now, heap.clone(), mask, actions);
+        c.files = files.clone();
+    }
 }
 
 // ANCHOR: sys_fork
 fn sys_fork(k: &mut Kernel) -> SysResult {
-    let (now, tgid, fs_base, inherit) = (k.ticks, k.task().tgid, k.task().fs_base, inherited(k));
-    let files = k.task().files.clone();
-    // Linux's copy_thread(): what the child needs before it may be queued;
-    // and copy_files(): the parent's open files, open in the child too.
+    let (tgid, fs_base, inherit) = (k.task().tgid, k.task().fs_base, inherited(k));
+    // Linux's copy_thread(): what the child needs before it may be queued.
     let mut prepare = |child: &mut Proc| {
-        child.start = now;
         // Forked by a thread, it is still its process's child.
         child.ppid = tgid;
-        child.files = files.clone();
         // Its thread-local storage is where the parent's is, in its copy of memory.
         child.fs_base = fs_base;
         inherit(child);
